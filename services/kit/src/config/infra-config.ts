@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { env } from './config.ts';
+
+/**
+ * The addresses of real servers. Each one left unset keeps its port on the
+ * embedded adapter, so an empty environment runs everything in one process.
+ */
+export const infraSchema = z.object({
+  KAFKA_BROKERS: env.hostPorts().optional(),
+  KAFKA_CLIENT_ID: z.string().optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'expected redis://host:port' }).optional(),
+  REDIS_CLUSTER_NODES: env.hostPorts().optional(),
+  MYSQL_URL: z
+    .url({ protocol: /^mysql$/, message: 'expected mysql://user:pass@host:port/db' })
+    .optional(),
+  CASSANDRA_CONTACT_POINTS: env.hostPorts().optional(),
+  CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),
+  CASSANDRA_KEYSPACE: z.string().regex(/^\w+$/).default('platform'),
+  CASSANDRA_REPLICATION_FACTOR: env.positiveInt(1),
+  DATA_DIR: z.string().default('.data'),
+});
+
+export type InfraConfig = z.infer<typeof infraSchema>;
+
+export const telemetrySchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+});
+
+export type TelemetryConfig = z.infer<typeof telemetrySchema>;
+
+/** True when no server address is set: every port runs embedded. */
+export function isEmbedded(config: InfraConfig): boolean {
+  return (
+    !config.KAFKA_BROKERS &&
+    !config.REDIS_URL &&
+    !config.REDIS_CLUSTER_NODES &&
+    !config.MYSQL_URL &&
+    !config.CASSANDRA_CONTACT_POINTS
+  );
+}

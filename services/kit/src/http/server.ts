@@ -1,0 +1,65 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Logger } from '../telemetry/logger.ts';
+
+/**
+ * A handler tried before express. It answers the request and returns true, or
+ * returns false to let express handle it. Hot paths use it to skip express's
+ * per-request cost.
+ */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export interface ServeOptions {
+  app: Express;
+  port: number;
+  host?: string;
+  logger: Logger;
+  fastPath?: FastPath;
+  /** How long in-flight requests may take to finish after shutdown starts. */
+  drainMs?: number;
+}
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to drainMs), then closes the rest. */
+  close(): Promise<void>;
+}
+
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const { app, fastPath, logger } = options;
+  const server = createServer(fastPath ? (req, res) => fastPath(req, res) || app(req, res) : app);
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  logger.info({ port }, 'listening');
+
+  return {
+    server,
+    port,
+    url,
+    close: () => drain(server, options.drainMs ?? 10_000),
+  };
+}
+
+function drain(server: Server, drainMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), drainMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

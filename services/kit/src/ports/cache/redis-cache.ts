@@ -1,0 +1,157 @@
+import { Cluster, Redis } from 'ioredis';
+import type { Cache } from './cache.ts';
+
+export type RedisTarget = { url: string } | { clusterNodes: string[] };
+
+/** The cache port on Redis or Redis Cluster through ioredis. */
+export class RedisCache implements Cache {
+  readonly #client: Redis | Cluster;
+  readonly #target: RedisTarget;
+  #subscriber: Redis | Cluster | undefined;
+  readonly #handlers = new Map<string, Set<(message: string) => void>>();
+
+  constructor(target: RedisTarget) {
+    this.#target = target;
+    this.#client = connect(target);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.#client.get(key)) ?? undefined;
+  }
+
+  async set(key: string, value: string, options: { ttlMs?: number } = {}): Promise<void> {
+    if (options.ttlMs === undefined) await this.#client.set(key, value);
+    else await this.#client.set(key, value, 'PX', Math.max(1, Math.ceil(options.ttlMs)));
+  }
+
+  async setIfAbsent(key: string, value: string, options: { ttlMs?: number } = {}) {
+    const reply =
+      options.ttlMs === undefined
+        ? await this.#client.set(key, value, 'NX')
+        : await this.#client.set(key, value, 'PX', Math.max(1, Math.ceil(options.ttlMs)), 'NX');
+    return reply === 'OK';
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.#client.del(key)) > 0;
+  }
+
+  async incrBy(key: string, by: number): Promise<number> {
+    return this.#client.incrby(key, by);
+  }
+
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.#client.pexpire(key, Math.max(1, Math.ceil(ttlMs)))) === 1;
+  }
+
+  async ttlMs(key: string): Promise<number | undefined> {
+    const ttl = await this.#client.pttl(key);
+    if (ttl === -2) return undefined;
+    return ttl === -1 ? Infinity : ttl;
+  }
+
+  async setAdd(key: string, members: string[]): Promise<number> {
+    return members.length === 0 ? 0 : this.#client.sadd(key, ...members);
+  }
+
+  async setRemove(key: string, members: string[]): Promise<number> {
+    return members.length === 0 ? 0 : this.#client.srem(key, ...members);
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    return this.#client.smembers(key);
+  }
+
+  async sortedSetAdd(key: string, entries: { member: string; score: number }[]) {
+    if (entries.length === 0) return 0;
+    return this.#client.zadd(key, ...entries.flatMap(({ member, score }) => [score, member]));
+  }
+
+  async sortedSetRange(
+    key: string,
+    range: { min: number; max: number; limit?: number; reverse?: boolean },
+  ) {
+    const limit = range.limit === undefined ? [] : (['LIMIT', 0, range.limit] as const);
+    const reply = range.reverse
+      ? await this.#client.zrevrangebyscore(key, range.max, range.min, 'WITHSCORES', ...limit)
+      : await this.#client.zrangebyscore(key, range.min, range.max, 'WITHSCORES', ...limit);
+    const entries: { member: string; score: number }[] = [];
+    for (let i = 0; i < reply.length; i += 2) {
+      entries.push({ member: reply[i]!, score: Number(reply[i + 1]) });
+    }
+    return entries;
+  }
+
+  async sortedSetRemove(key: string, members: string[]): Promise<number> {
+    return members.length === 0 ? 0 : this.#client.zrem(key, ...members);
+  }
+
+  async listPush(key: string, values: string[]): Promise<number> {
+    return values.length === 0 ? this.#client.llen(key) : this.#client.lpush(key, ...values);
+  }
+
+  async listRange(key: string, start: number, stop: number): Promise<string[]> {
+    return this.#client.lrange(key, start, stop);
+  }
+
+  async listTrim(key: string, start: number, stop: number): Promise<void> {
+    await this.#client.ltrim(key, start, stop);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.#client.publish(channel, message);
+  }
+
+  async subscribe(channel: string, onMessage: (message: string) => void) {
+    const subscriber = this.#ensureSubscriber();
+    let handlers = this.#handlers.get(channel);
+    if (!handlers) {
+      handlers = new Set();
+      this.#handlers.set(channel, handlers);
+      await subscriber.subscribe(channel);
+    }
+    handlers.add(onMessage);
+
+    return async () => {
+      handlers.delete(onMessage);
+      if (handlers.size === 0 && this.#handlers.get(channel) === handlers) {
+        this.#handlers.delete(channel);
+        await subscriber.unsubscribe(channel);
+      }
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.#client.ping();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#client.quit(), this.#subscriber?.quit()]);
+  }
+
+  #ensureSubscriber(): Redis | Cluster {
+    if (!this.#subscriber) {
+      this.#subscriber = connect(this.#target);
+      this.#subscriber.on('message', (channel: string, message: string) => {
+        for (const handler of this.#handlers.get(channel) ?? []) handler(message);
+      });
+    }
+    return this.#subscriber;
+  }
+}
+
+function connect(target: RedisTarget): Redis | Cluster {
+  if ('url' in target) {
+    return new Redis(target.url, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  }
+  const nodes = target.clusterNodes.map((node) => {
+    const [host, port] = node.split(':');
+    return { host: host!, port: Number(port) };
+  });
+  return new Cluster(nodes, {
+    enableAutoPipelining: true,
+    redisOptions: { maxRetriesPerRequest: 3 },
+    // Re-resolve slots from the seed list when every known node is gone (pods restarted).
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+  });
+}

@@ -1,0 +1,49 @@
+export interface EventRecord {
+  /** The entity key: records with one key land in one partition, in order. */
+  key: string;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface ConsumedRecord extends EventRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+/** Consecutive records of one partition, oldest first. */
+export interface EventBatch {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord[];
+}
+
+export interface SubscribeOptions {
+  /** Members of one group share the partitions; each group sees every record. */
+  group: string;
+  topics: string[];
+  /**
+   * Called with each batch; the batch's offsets are committed when it resolves.
+   * When it throws, the batch is delivered again (at least once).
+   */
+  handleBatch: (batch: EventBatch) => Promise<void>;
+  maxBatchSize?: number;
+}
+
+export interface Subscription {
+  /** Stops fetching, waits for the batch in hand, and leaves the group. */
+  close(): Promise<void>;
+}
+
+/** The event log: topics of keyed partitions, consumer groups, at-least-once delivery. */
+export interface EventLog {
+  createTopic(topic: string, options?: { partitions?: number }): Promise<void>;
+  /** Resolves once every record is durably appended. */
+  publish(topic: string, records: EventRecord[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Records not yet committed by a group, summed over the topic's partitions. */
+  lag(group: string, topic: string): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,161 @@
+import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { Logger } from '../../telemetry/logger.ts';
+import type {
+  ConsumedRecord,
+  EventLog,
+  EventRecord,
+  SubscribeOptions,
+  Subscription,
+} from './event-log.ts';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  defaultPartitions?: number;
+}
+
+/** The event-log port on Kafka through kafkajs. */
+export class KafkaEventLog implements EventLog {
+  readonly #kafka: Kafka;
+  readonly #options: KafkaOptions;
+  readonly #subscriptions = new Set<Subscription>();
+  #admin: Promise<Admin> | undefined;
+  #producer: Promise<Producer> | undefined;
+  readonly #knownTopics = new Set<string>();
+
+  constructor(options: KafkaOptions) {
+    this.#options = options;
+    const log = options.logger.child({ component: 'kafkajs' });
+    this.#kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => {
+        const { message, ...rest } = entry.log;
+        if (entry.level <= logLevel.ERROR) log.error(rest, message);
+        else log.warn(rest, message);
+      },
+      retry: { retries: 8, initialRetryTime: 200 },
+    });
+  }
+
+  async createTopic(topic: string, options: { partitions?: number } = {}): Promise<void> {
+    if (this.#knownTopics.has(topic)) return;
+    const admin = await this.#adminClient();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic, numPartitions: options.partitions ?? this.#options.defaultPartitions ?? 4 },
+      ],
+    });
+    this.#knownTopics.add(topic);
+  }
+
+  async publish(topic: string, records: EventRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const producer = await this.#producerClient();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    for (const topic of options.topics) await this.createTopic(topic);
+    const consumer = this.#kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 20_000,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+    const maxBatch = options.maxBatchSize ?? 500;
+
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        const all: ConsumedRecord[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: Number(m.offset),
+          timestamp: Number(m.timestamp),
+          key: m.key?.toString() ?? '',
+          value: m.value ?? Buffer.alloc(0),
+          headers: Object.fromEntries(
+            Object.entries(m.headers ?? {}).map(([k, v]) => [k, v?.toString() ?? '']),
+          ),
+        }));
+        for (let i = 0; i < all.length; i += maxBatch) {
+          if (!isRunning() || isStale()) return;
+          const records = all.slice(i, i + maxBatch);
+          await options.handleBatch({ topic: batch.topic, partition: batch.partition, records });
+          const last = records[records.length - 1]!;
+          resolveOffset(String(last.offset));
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: String(last.offset + 1) },
+          ]);
+          await heartbeat();
+        }
+      },
+    });
+
+    const subscription: Subscription = {
+      close: async () => {
+        this.#subscriptions.delete(subscription);
+        await consumer.disconnect();
+      },
+    };
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async lag(group: string, topic: string): Promise<number> {
+    const admin = await this.#adminClient();
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId: group, topics: [topic] }),
+    ]);
+    const done = new Map(
+      (committed[0]?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]),
+    );
+    return ends.reduce((sum, p) => sum + Number(p.high) - (done.get(p.partition) ?? 0), 0);
+  }
+
+  async ping(): Promise<void> {
+    const admin = await this.#adminClient();
+    await admin.describeCluster();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    await Promise.all([
+      this.#producer?.then((p) => p.disconnect()),
+      this.#admin?.then((a) => a.disconnect()),
+    ]);
+  }
+
+  #adminClient(): Promise<Admin> {
+    this.#admin ??= (async () => {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.#admin;
+  }
+
+  #producerClient(): Promise<Producer> {
+    this.#producer ??= (async () => {
+      const producer = this.#kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      return producer;
+    })();
+    return this.#producer;
+  }
+}

@@ -1,0 +1,30 @@
+import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
+
+export { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
+
+/** Seconds; finer at the low end where cached paths live. */
+export const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+}
+
+/** One registry per process, with default process metrics and the HTTP RED histogram. */
+export function createMetrics(service: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+
+  const httpDuration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Duration of HTTP server requests by route pattern and status code.',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+
+  return { registry, httpDuration };
+}

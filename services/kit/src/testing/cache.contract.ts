@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { Cache } from '../ports/cache/cache.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The behaviour every cache adapter must have; run once per adapter. */
+export function cacheContract(name: string, open: () => Promise<Cache>): void {
+  describe(`cache contract: ${name}`, () => {
+    let cache: Cache;
+    let prefix: string;
+    const key = (suffix: string) => `${prefix}:${suffix}`;
+
+    beforeAll(async () => {
+      cache = await open();
+    });
+    afterAll(async () => {
+      await cache.close();
+    });
+    beforeEach(() => {
+      prefix = `contract:${randomUUID()}`;
+    });
+
+    it('stores strings and reports absent keys as undefined', async () => {
+      expect(await cache.get(key('a'))).toBeUndefined();
+      await cache.set(key('a'), 'value');
+      expect(await cache.get(key('a'))).toBe('value');
+      expect(await cache.ttlMs(key('a'))).toBe(Infinity);
+      expect(await cache.delete(key('a'))).toBe(true);
+      expect(await cache.delete(key('a'))).toBe(false);
+      expect(await cache.ttlMs(key('a'))).toBeUndefined();
+    });
+
+    it('expires keys after their time to live', async () => {
+      await cache.set(key('short'), 'x', { ttlMs: 150 });
+      const ttl = await cache.ttlMs(key('short'));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(150);
+      await sleep(300);
+      expect(await cache.get(key('short'))).toBeUndefined();
+    });
+
+    it('gives exactly one winner to concurrent setIfAbsent calls', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => cache.setIfAbsent(key('lock'), String(i))),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect(await cache.get(key('lock'))).toBe(String(winner));
+    });
+
+    it('counts atomically under concurrent increments', async () => {
+      await Promise.all(Array.from({ length: 100 }, () => cache.incrBy(key('n'), 3)));
+      expect(await cache.incrBy(key('n'), 0)).toBe(300);
+      expect(await cache.expire(key('n'), 10_000)).toBe(true);
+      expect(await cache.expire(key('missing'), 10_000)).toBe(false);
+    });
+
+    it('keeps sets of distinct members', async () => {
+      expect(await cache.setAdd(key('s'), ['a', 'b', 'a'])).toBe(2);
+      expect(await cache.setAdd(key('s'), ['b', 'c'])).toBe(1);
+      expect((await cache.setMembers(key('s'))).sort()).toEqual(['a', 'b', 'c']);
+      expect(await cache.setRemove(key('s'), ['a', 'z'])).toBe(1);
+      expect((await cache.setMembers(key('s'))).sort()).toEqual(['b', 'c']);
+      expect(await cache.setMembers(key('none'))).toEqual([]);
+    });
+
+    it('ranges sorted sets by score, both ways, with a limit', async () => {
+      await cache.sortedSetAdd(key('z'), [
+        { member: 'c', score: 3 },
+        { member: 'a', score: 1 },
+        { member: 'b', score: 2 },
+        { member: 'd', score: 4 },
+      ]);
+      expect(await cache.sortedSetAdd(key('z'), [{ member: 'a', score: 5 }])).toBe(0);
+      const ascending = await cache.sortedSetRange(key('z'), { min: 2, max: 5 });
+      expect(ascending.map((e) => e.member)).toEqual(['b', 'c', 'd', 'a']);
+      const top = await cache.sortedSetRange(key('z'), {
+        min: 0,
+        max: 10,
+        reverse: true,
+        limit: 2,
+      });
+      expect(top).toEqual([
+        { member: 'a', score: 5 },
+        { member: 'd', score: 4 },
+      ]);
+      expect(await cache.sortedSetRemove(key('z'), ['a', 'x'])).toBe(1);
+    });
+
+    it('pushes to the head of lists and trims them', async () => {
+      expect(await cache.listPush(key('l'), ['1', '2', '3'])).toBe(3);
+      expect(await cache.listRange(key('l'), 0, -1)).toEqual(['3', '2', '1']);
+      await cache.listTrim(key('l'), 0, 1);
+      expect(await cache.listRange(key('l'), 0, -1)).toEqual(['3', '2']);
+      expect(await cache.listRange(key('l'), -1, -1)).toEqual(['2']);
+      expect(await cache.listRange(key('empty'), 0, -1)).toEqual([]);
+    });
+
+    it('delivers published messages to subscribers until they unsubscribe', async () => {
+      const received: string[] = [];
+      const unsubscribe = await cache.subscribe(key('ch'), (m) => received.push(m));
+      await cache.publish(key('ch'), 'one');
+      await waitFor(() => received.length === 1);
+      await unsubscribe();
+      await cache.publish(key('ch'), 'two');
+      await sleep(100);
+      expect(received).toEqual(['one']);
+    });
+
+    it('rejects an operation on a key holding another kind of value', async () => {
+      await cache.set(key('str'), 'x');
+      await expect(cache.setAdd(key('str'), ['a'])).rejects.toThrow(/WRONGTYPE/);
+    });
+  });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
