@@ -56,8 +56,7 @@ export const env = {
     z
       .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
       .transform((value) => value === 'true' || value === '1' || value === 'yes')
-      .default(fallback ? 'true' : 'false')
-      .pipe(z.boolean()),
+      .default(fallback),
   list: () =>
     z.string().transform((value) =>
       value

@@ -7,6 +7,12 @@ type Entry =
   | { kind: 'zset'; value: Map<string, number>; expiresAt: number }
   | { kind: 'list'; value: string[]; expiresAt: number };
 
+interface Collections {
+  set: Set<string>;
+  zset: Map<string, number>;
+  list: string[];
+}
+
 /** In-process stand-in for Redis with the same observable behaviour as the contract suite checks. */
 export class MemoryCache implements Cache {
   readonly #entries = new Map<string, Entry>();
@@ -181,16 +187,16 @@ export class MemoryCache implements Cache {
     return entry as Extract<Entry, { kind: K }>;
   }
 
-  #writable<K extends Exclude<Entry['kind'], 'string'>>(
+  #writable<K extends keyof Collections>(
     key: string,
     kind: K,
-    create: () => Extract<Entry, { kind: K }>['value'],
-  ): Extract<Entry, { kind: K }>['value'] {
-    const existing = this.#read(key, kind);
-    if (existing) return existing.value;
-    const entry = { kind, value: create(), expiresAt: Infinity } as Extract<Entry, { kind: K }>;
-    this.#entries.set(key, entry);
-    return entry.value;
+    create: () => Collections[K],
+  ): Collections[K] {
+    const existing = this.#read(key, kind) as { value: unknown } | undefined;
+    if (existing) return existing.value as Collections[K];
+    const value = create();
+    this.#entries.set(key, { kind, value, expiresAt: Infinity } as Entry);
+    return value;
   }
 
   #sweep(): void {

@@ -71,10 +71,30 @@ export class RedisCache implements Cache {
     key: string,
     range: { min: number; max: number; limit?: number; reverse?: boolean },
   ) {
-    const limit = range.limit === undefined ? [] : (['LIMIT', 0, range.limit] as const);
-    const reply = range.reverse
-      ? await this.#client.zrevrangebyscore(key, range.max, range.min, 'WITHSCORES', ...limit)
-      : await this.#client.zrangebyscore(key, range.min, range.max, 'WITHSCORES', ...limit);
+    const reply =
+      range.limit === undefined
+        ? range.reverse
+          ? await this.#client.zrevrangebyscore(key, range.max, range.min, 'WITHSCORES')
+          : await this.#client.zrangebyscore(key, range.min, range.max, 'WITHSCORES')
+        : range.reverse
+          ? await this.#client.zrevrangebyscore(
+              key,
+              range.max,
+              range.min,
+              'WITHSCORES',
+              'LIMIT',
+              0,
+              range.limit,
+            )
+          : await this.#client.zrangebyscore(
+              key,
+              range.min,
+              range.max,
+              'WITHSCORES',
+              'LIMIT',
+              0,
+              range.limit,
+            );
     const entries: { member: string; score: number }[] = [];
     for (let i = 0; i < reply.length; i += 2) {
       entries.push({ member: reply[i]!, score: Number(reply[i + 1]) });

@@ -1,0 +1,72 @@
+export { ConfigError, env, loadConfig, parseConfig } from './config/config.ts';
+export {
+  infraSchema,
+  isEmbedded,
+  telemetrySchema,
+  type InfraConfig,
+  type TelemetryConfig,
+} from './config/infra-config.ts';
+export { decodeEvent, encodeEvent, envelope, type Envelope } from './events.ts';
+export {
+  createHttpApp,
+  type HttpApp,
+  type HttpAppOptions,
+  type ReadinessCheck,
+} from './http/app.ts';
+export {
+  AppError,
+  httpError,
+  httpErrors,
+  invalidField,
+  type ErrorCatalogueEntry,
+  type HttpErrorCode,
+} from './http/errors.ts';
+export { idempotency, type IdempotencyOptions } from './http/idempotency.ts';
+export { CacheRateLimitStore, clientRateLimit } from './http/rate-limit.ts';
+export { serve, type FastPath, type RunningServer, type ServeOptions } from './http/server.ts';
+export { parseInput } from './http/validate.ts';
+export { connectInfra, type Infra } from './infra.ts';
+export { Lifecycle } from './lifecycle.ts';
+export type { Cache } from './ports/cache/cache.ts';
+export { MemoryCache } from './ports/cache/memory-cache.ts';
+export { RedisCache } from './ports/cache/redis-cache.ts';
+export type {
+  ConsumedRecord,
+  EventBatch,
+  EventLog,
+  EventRecord,
+  SubscribeOptions,
+  Subscription,
+} from './ports/event-log/event-log.ts';
+export { KafkaEventLog } from './ports/event-log/kafka-event-log.ts';
+export { MemoryEventLog } from './ports/event-log/memory-event-log.ts';
+export { MysqlRelational } from './ports/relational/mysql-relational.ts';
+export {
+  ConstraintViolation,
+  type ExecResult,
+  type Migration,
+  type Queryable,
+  type Relational,
+  type Row,
+  type SqlValue,
+} from './ports/relational/relational.ts';
+export { SqliteRelational } from './ports/relational/sqlite-relational.ts';
+export { CassandraWideColumn } from './ports/wide-column/cassandra-wide-column.ts';
+export { SqliteWideColumn } from './ports/wide-column/sqlite-wide-column.ts';
+export type {
+  CellValue,
+  ColumnType,
+  TableSpec,
+  WideColumn,
+  WideRow,
+} from './ports/wide-column/wide-column.ts';
+export { createLogger, type Logger } from './telemetry/logger.ts';
+export {
+  Counter,
+  Gauge,
+  Histogram,
+  LATENCY_BUCKETS,
+  createMetrics,
+  type Metrics,
+} from './telemetry/metrics.ts';
+export { startTracing } from './telemetry/tracing.ts';

@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import type { InfraConfig } from './config/infra-config.ts';
+import type { Cache } from './ports/cache/cache.ts';
+import { MemoryCache } from './ports/cache/memory-cache.ts';
+import { RedisCache } from './ports/cache/redis-cache.ts';
+import type { EventLog } from './ports/event-log/event-log.ts';
+import { KafkaEventLog } from './ports/event-log/kafka-event-log.ts';
+import { MemoryEventLog } from './ports/event-log/memory-event-log.ts';
+import { MysqlRelational } from './ports/relational/mysql-relational.ts';
+import type { Relational } from './ports/relational/relational.ts';
+import { SqliteRelational } from './ports/relational/sqlite-relational.ts';
+import { CassandraWideColumn } from './ports/wide-column/cassandra-wide-column.ts';
+import type { WideColumn } from './ports/wide-column/wide-column.ts';
+import { SqliteWideColumn } from './ports/wide-column/sqlite-wide-column.ts';
+import type { Logger } from './telemetry/logger.ts';
+
+export interface Infra {
+  eventLog: EventLog;
+  cache: Cache;
+  relational: Relational;
+  wideColumn: WideColumn;
+  /** Which adapter each port runs on, for the start-up log and /readyz. */
+  adapters: Record<'eventLog' | 'cache' | 'relational' | 'wideColumn', string>;
+  readiness: Record<string, () => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens every port on its real adapter when its server address is configured
+ * and on its embedded adapter otherwise. Embedded adapters live in this
+ * process, so processes that share them must be one process.
+ */
+export function connectInfra(config: InfraConfig, logger: Logger, clientId: string): Infra {
+  const eventLog = config.KAFKA_BROKERS
+    ? new KafkaEventLog({ brokers: config.KAFKA_BROKERS, clientId, logger })
+    : shared('eventLog', () => new MemoryEventLog());
+  const cache = config.REDIS_CLUSTER_NODES
+    ? new RedisCache({ clusterNodes: config.REDIS_CLUSTER_NODES })
+    : config.REDIS_URL
+      ? new RedisCache({ url: config.REDIS_URL })
+      : shared('cache', () => new MemoryCache());
+  const relational = config.MYSQL_URL
+    ? new MysqlRelational(config.MYSQL_URL)
+    : new SqliteRelational(join(config.DATA_DIR, 'relational.sqlite'));
+  const wideColumn = config.CASSANDRA_CONTACT_POINTS
+    ? new CassandraWideColumn({
+        contactPoints: config.CASSANDRA_CONTACT_POINTS,
+        localDataCenter: config.CASSANDRA_LOCAL_DC,
+        keyspace: config.CASSANDRA_KEYSPACE,
+        replicationFactor: config.CASSANDRA_REPLICATION_FACTOR,
+      })
+    : new SqliteWideColumn(join(config.DATA_DIR, 'wide-column.sqlite'));
+
+  const adapters = {
+    eventLog: config.KAFKA_BROKERS ? 'kafka' : 'in-process',
+    cache: config.REDIS_CLUSTER_NODES ? 'redis-cluster' : config.REDIS_URL ? 'redis' : 'in-process',
+    relational: config.MYSQL_URL ? 'mysql' : 'sqlite',
+    wideColumn: config.CASSANDRA_CONTACT_POINTS ? 'cassandra' : 'sqlite',
+  };
+
+  return {
+    eventLog,
+    cache,
+    relational,
+    wideColumn,
+    adapters,
+    readiness: {
+      eventLog: () => eventLog.ping(),
+      cache: () => cache.ping(),
+      relational: () => relational.ping(),
+      wideColumn: () => wideColumn.ping(),
+    },
+    async close() {
+      const results = await Promise.allSettled([
+        config.KAFKA_BROKERS ? eventLog.close() : undefined,
+        config.REDIS_URL || config.REDIS_CLUSTER_NODES ? cache.close() : undefined,
+        relational.close(),
+        wideColumn.close(),
+      ]);
+      for (const result of results) {
+        if (result.status === 'rejected') logger.warn({ err: result.reason }, 'close failed');
+      }
+    },
+  };
+}
+
+/**
+ * Embedded event log and cache are process-wide singletons: services running
+ * side by side in one process must see the same topics and keys, as they
+ * would on a shared server.
+ */
+const embedded = new Map<string, unknown>();
+function shared<T>(name: string, create: () => T): T {
+  if (!embedded.has(name)) embedded.set(name, create());
+  return embedded.get(name) as T;
+}

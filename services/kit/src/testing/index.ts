@@ -1,0 +1,5 @@
+export { cacheContract } from './cache.contract.ts';
+export { eventLogContract } from './event-log.contract.ts';
+export { relationalContract } from './relational.contract.ts';
+export { serverAddress } from './servers.ts';
+export { wideColumnContract } from './wide-column.contract.ts';
