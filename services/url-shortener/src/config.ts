@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { env, infraSchema, loadConfig, telemetrySchema } from '@platform/kit';
+
+/** Every variable the URL shortener's processes read, validated once at start. */
+export const configSchema = z.object({
+  ...infraSchema.shape,
+  ...telemetrySchema.shape,
+  PORT: env.port(8081),
+  PUBLIC_BASE_URL: z.url().default('http://localhost:8081'),
+  WRITE_RPS: env.number(1160).pipe(z.number().positive()),
+  RETENTION_DAYS: env.number(3650).pipe(z.number().positive()),
+  CODE_SECRET: z.string().min(8).default('embedded-development-secret'),
+  REDIRECT_STATUS: z.enum(['301', '302']).default('301').transform(Number),
+  REDIRECT_MAX_AGE: z.coerce.number().int().min(0).default(0),
+  MAX_URL_LENGTH: env.positiveInt(2048),
+  BLOCKED_HOSTS: env.list().default([]),
+  SELF_HOSTS: env.list().default([]),
+  CREATE_RATE_LIMIT: env.positiveInt(120),
+  CREATE_RATE_WINDOW_SECONDS: env.positiveInt(60),
+  TRUST_PROXY: z.string().optional(),
+  TOKEN_ALLOCATOR: z.enum(['mysql', 'redis']).default('mysql'),
+  TOKEN_SERVICE_URLS: env.list().pipe(z.array(z.url())).optional(),
+  TOKEN_SERVICE_PORT: env.port(9101),
+  LEASE_SIZE: env.positiveInt(1000),
+  AGGREGATOR_PORT: env.port(9103),
+  CLICK_FLUSH_MS: env.positiveInt(2000),
+  CLICK_FLUSH_SIZE: env.positiveInt(500),
+  COUNTRY_HEADER: z.string().toLowerCase().optional(),
+  GEOIP_DB: z.string().optional(),
+  NEAR_CACHE_SIZE: env.positiveInt(10_000),
+  NEAR_CACHE_TTL_MS: env.positiveInt(60_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function readConfig(environment: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(configSchema, environment);
+}

@@ -1,0 +1,27 @@
+// Entry point of one URL shortener process: `node main.ts <role>...`, or every role when none is named.
+// Tracing starts before the instrumented libraries load, so the rest is imported afterwards.
+import { parseConfig, ConfigError } from '@platform/kit/config';
+import { startTracing } from '@platform/kit/tracing';
+import { telemetrySchema } from '@platform/kit/config';
+
+const requested = process.argv.slice(2);
+try {
+  const telemetry = parseConfig(telemetrySchema, process.env);
+  await startTracing('url-shortener', telemetry.OTEL_EXPORTER_OTLP_ENDPOINT);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+const { readConfig } = await import('./config.ts');
+const { ROLES, runUrlShortener } = await import('./service.ts');
+
+const unknown = requested.filter((role) => !(ROLES as readonly string[]).includes(role));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown role ${unknown.join(', ')}: expected ${ROLES.join(', ')}\n`);
+  process.exit(2);
+}
+const roles = requested.length > 0 ? (requested as (typeof ROLES)[number][]) : [...ROLES];
+const running = await runUrlShortener(readConfig(), roles);
+running.lifecycle.handleSignals();

@@ -1,0 +1,156 @@
+import type { Migration, Relational } from '@platform/kit';
+
+/** One click as the aggregator stores it. */
+export interface Click {
+  code: string;
+  at: number;
+  country: string;
+  device: string;
+  browser: string;
+  referrer: string;
+}
+
+export const DIMENSIONS = ['country', 'device', 'browser', 'referrer'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+export interface ClickStats {
+  code: string;
+  total: number;
+  from: string;
+  to: string;
+  perMinute: { minute: string; clicks: number }[];
+  country: Record<string, number>;
+  device: Record<string, number>;
+  browser: Record<string, number>;
+  referrer: Record<string, number>;
+}
+
+export const CLICK_MIGRATIONS: Migration[] = [
+  {
+    id: '001-click-counts',
+    statements: [
+      'CREATE TABLE IF NOT EXISTS click_counts (code VARCHAR(64) NOT NULL, ' +
+        'minute_start BIGINT NOT NULL, dimension VARCHAR(16) NOT NULL, ' +
+        'dim_value VARCHAR(128) NOT NULL, clicks BIGINT NOT NULL, ' +
+        'PRIMARY KEY (code, minute_start, dimension, dim_value))',
+      'CREATE TABLE IF NOT EXISTS consumer_offsets (consumer VARCHAR(128) NOT NULL, ' +
+        'topic VARCHAR(128) NOT NULL, part INT NOT NULL, next_offset BIGINT NOT NULL, ' +
+        'PRIMARY KEY (consumer, topic, part))',
+    ],
+  },
+];
+
+const MINUTE = 60_000;
+
+/**
+ * Click counts per code, minute and dimension in the relational store. The
+ * consumer's position is stored in the same transaction as the counts it
+ * produced, so a batch delivered twice (after a crash or a rebalance) is
+ * counted once: records below the stored position are skipped.
+ */
+export class ClickStatsStore {
+  readonly #db: Relational;
+
+  constructor(db: Relational) {
+    this.#db = db;
+  }
+
+  async init(): Promise<void> {
+    await this.#db.migrate('url-shortener-clicks', CLICK_MIGRATIONS);
+  }
+
+  /** Applies one partition's clicks once; returns how many were new. */
+  async apply(
+    consumer: string,
+    topic: string,
+    partition: number,
+    clicks: { offset: number; click: Click }[],
+  ): Promise<number> {
+    if (clicks.length === 0) return 0;
+    return this.#db.transaction(async (tx) => {
+      await tx.upsert({
+        table: 'consumer_offsets',
+        row: { consumer, topic, part: partition, next_offset: 0 },
+        key: ['consumer', 'topic', 'part'],
+      });
+      const [position] = await tx.query<{ next_offset: number }>(
+        'SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND topic = ? AND part = ? FOR UPDATE',
+        [consumer, topic, partition],
+      );
+      const from = Number(position?.next_offset ?? 0);
+      const fresh = clicks.filter((c) => c.offset >= from);
+      if (fresh.length === 0) return 0;
+
+      for (const [key, count] of tally(fresh.map((c) => c.click))) {
+        const [code, minute, dimension, value] = JSON.parse(key) as [
+          string,
+          number,
+          string,
+          string,
+        ];
+        await tx.upsert({
+          table: 'click_counts',
+          row: { code, minute_start: minute, dimension, dim_value: value, clicks: count },
+          key: ['code', 'minute_start', 'dimension', 'dim_value'],
+          increment: ['clicks'],
+        });
+      }
+      await tx.execute(
+        'UPDATE consumer_offsets SET next_offset = ? WHERE consumer = ? AND topic = ? AND part = ?',
+        [fresh[fresh.length - 1]!.offset + 1, consumer, topic, partition],
+      );
+      return fresh.length;
+    });
+  }
+
+  async stats(code: string, from: number, to: number): Promise<ClickStats> {
+    const rows = await this.#db.query<{
+      minute: number;
+      dimension: string;
+      value: string;
+      clicks: number;
+    }>(
+      'SELECT minute_start AS minute, dimension, dim_value AS value, clicks FROM click_counts ' +
+        'WHERE code = ? AND minute_start >= ? AND minute_start < ? ORDER BY minute_start',
+      [code, Math.floor(from / MINUTE) * MINUTE, to],
+    );
+    const stats: ClickStats = {
+      code,
+      total: 0,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      perMinute: [],
+      country: {},
+      device: {},
+      browser: {},
+      referrer: {},
+    };
+    for (const row of rows) {
+      const clicks = Number(row.clicks);
+      if (row.dimension === 'total') {
+        stats.total += clicks;
+        stats.perMinute.push({ minute: new Date(Number(row.minute)).toISOString(), clicks });
+      } else if ((DIMENSIONS as readonly string[]).includes(row.dimension)) {
+        const breakdown = stats[row.dimension as Dimension];
+        breakdown[row.value] = (breakdown[row.value] ?? 0) + clicks;
+      }
+    }
+    return stats;
+  }
+}
+
+/** Counts per (code, minute, dimension, value), with a 'total' dimension per minute. */
+function tally(clicks: Click[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (key: unknown[]) => {
+    const text = JSON.stringify(key);
+    counts.set(text, (counts.get(text) ?? 0) + 1);
+  };
+  for (const click of clicks) {
+    const minute = Math.floor(click.at / MINUTE) * MINUTE;
+    add([click.code, minute, 'total', '']);
+    for (const dimension of DIMENSIONS)
+      add([click.code, minute, dimension, click[dimension].slice(0, 128)]);
+  }
+  return counts;
+}
