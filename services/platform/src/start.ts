@@ -1,0 +1,89 @@
+// `npm start`: every system, in one process on embedded stand-ins when no server
+// address is set, or as one process per service when all of them are.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { infraSchema, isEmbedded, loadConfig } from '@platform/kit/config';
+import { SYSTEMS, type ProcessSpec, type SystemSpec } from './systems.ts';
+
+const infra = loadConfig(infraSchema);
+const allServers =
+  infra.KAFKA_BROKERS &&
+  (infra.REDIS_URL || infra.REDIS_CLUSTER_NODES) &&
+  infra.MYSQL_URL &&
+  infra.CASSANDRA_CONTACT_POINTS;
+
+if (allServers) {
+  await superviseProcesses();
+} else {
+  await runInProcess();
+}
+
+async function runInProcess(): Promise<void> {
+  const { readConfig } = await import('@platform/url-shortener/config');
+  const { runUrlShortener, ROLES } = await import('@platform/url-shortener');
+  const shortener = await runUrlShortener(readConfig(), [...ROLES]);
+  shortener.lifecycle.handleSignals();
+
+  const mode = isEmbedded(infra)
+    ? 'embedded stand-ins'
+    : 'partly embedded (set every address for one process per service)';
+  printReady(mode);
+}
+
+async function superviseProcesses(): Promise<void> {
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+
+  const launch = (system: SystemSpec, spec: ProcessSpec) => {
+    const child = spawn(process.execPath, [system.entry, spec.role], {
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.set(`${system.name}/${spec.name}`, child);
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      process.stderr.write(
+        `${system.name}/${spec.name} exited (${signal ?? code}); restarting in 1 s\n`,
+      );
+      setTimeout(() => launch(system, spec), 1000);
+    });
+  };
+
+  for (const system of SYSTEMS) for (const spec of system.processes) launch(system, spec);
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    let running = children.size;
+    for (const child of children.values()) {
+      child.once('exit', () => {
+        running -= 1;
+        if (running === 0) process.exit(0);
+      });
+      child.kill('SIGTERM');
+    }
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  await Promise.all(SYSTEMS.map((system) => waitForReady(system.port)));
+  printReady(`one process per service (${children.size} processes)`);
+}
+
+async function waitForReady(port: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`port ${port} did not become ready within 120 s`);
+}
+
+function printReady(mode: string): void {
+  const lines = SYSTEMS.map((s) => `  ${s.name.padEnd(16)} http://localhost:${s.port}`);
+  process.stdout.write(`\nplatform running on ${mode}:\n${lines.join('\n')}\n\n`);
+}

@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+
+/** One process of a system as the launcher starts it when servers are configured. */
+export interface ProcessSpec {
+  name: string;
+  role: string;
+  env: Record<string, string>;
+}
+
+export interface SystemSpec {
+  name: string;
+  port: number;
+  /** The system's entry point: `node <entry> <role>...`. */
+  entry: string;
+  /** The processes to run when every server address is set. */
+  processes: ProcessSpec[];
+}
+
+const entry = (system: string) =>
+  fileURLToPath(new URL(`../../${system}/src/main.ts`, import.meta.url));
+
+/** The systems `npm start` runs, with their fixed public ports. */
+export const SYSTEMS: SystemSpec[] = [
+  {
+    name: 'url-shortener',
+    port: 8081,
+    entry: entry('url-shortener'),
+    processes: [
+      { name: 'token-service-1', role: 'token-service', env: { TOKEN_SERVICE_PORT: '9101' } },
+      { name: 'token-service-2', role: 'token-service', env: { TOKEN_SERVICE_PORT: '9102' } },
+      { name: 'click-aggregator', role: 'click-aggregator', env: { AGGREGATOR_PORT: '9103' } },
+      {
+        name: 'api',
+        role: 'api',
+        env: { PORT: '8081', TOKEN_SERVICE_URLS: 'http://127.0.0.1:9101,http://127.0.0.1:9102' },
+      },
+    ],
+  },
+];
