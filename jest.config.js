@@ -17,13 +17,14 @@ const common = {
 
 /** Unit tests sit beside the code; tests that need real servers or processes live in test/. */
 export default {
+  // Integration tests join consumer groups and start processes: seconds, not milliseconds.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/services/*/src/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/services/*/test/**/*.test.ts'],
-      testTimeout: 120_000,
     },
   ],
 };
