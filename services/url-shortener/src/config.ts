@@ -15,7 +15,7 @@ export const configSchema = z.object({
   MAX_URL_LENGTH: env.positiveInt(2048),
   BLOCKED_HOSTS: env.list().default([]),
   SELF_HOSTS: env.list().default([]),
-  CREATE_RATE_LIMIT: env.positiveInt(120),
+  CREATE_RATE_LIMIT: env.positiveInt(600),
   CREATE_RATE_WINDOW_SECONDS: env.positiveInt(60),
   TRUST_PROXY: z.string().optional(),
   TOKEN_ALLOCATOR: z.enum(['mysql', 'redis']).default('mysql'),

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole suite, as CI runs it: type check, lint and format, then every jest
+# project. The integration project needs the real servers; this installs and
+# starts them first and stops them afterwards unless they were already running.
+# Extra arguments go to jest (for example a path filter).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "type check"
+tsc -p tsconfig.json
+
+step "lint and format"
+eslint .
+prettier --check . >/dev/null || { prettier --check .; exit 1; }
+
+step "servers"
+scripts/infra.sh install
+if scripts/infra.sh status | grep -qE '^\S+\s+down'; then
+  trap 'step "stopping servers"; scripts/infra.sh down' EXIT
+fi
+scripts/infra.sh up
+eval "$(scripts/infra.sh env)"
+
+step "jest"
+node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js "$@"
