@@ -22,6 +22,7 @@ const env: Record<string, string> = {
   CREATE_RATE_LIMIT: '1000000',
   LEASE_SIZE: '50',
   CLICK_FLUSH_MS: '200',
+  COUNTRY_HEADER: 'cf-ipcountry',
 };
 
 let tokenServices: ServiceProcess[] = [];
@@ -173,6 +174,39 @@ describe('url shortener on real servers, one process per service', () => {
     if (miscounted.length > 0) process.stderr.write(tail(aggregator.logFile));
     expect(miscounted).toEqual([]);
   }, 300_000);
+
+  it('reports country, device, browser and referrer of a redirect', async () => {
+    const api = apis[2]!;
+    const created = await fetch(`${api.url}/urls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'https://example.com/breakdown' }),
+    });
+    const { code } = (await created.json()) as { code: string };
+    const visit = await fetch(`${apis[0]!.url}/${code}`, {
+      redirect: 'manual',
+      headers: {
+        'cf-ipcountry': 'fr',
+        referer: 'https://news.ycombinator.com/item?id=1',
+        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+      },
+    });
+    expect(visit.status).toBe(301);
+
+    let stats: Record<string, unknown> = {};
+    await waitUntil('the click to be counted', async () => {
+      stats = (await (await fetch(`${api.url}/urls/${code}/stats`)).json()) as typeof stats;
+      return stats.total === 1;
+    });
+    expect(stats).toMatchObject({
+      total: 1,
+      country: { FR: 1 },
+      device: { desktop: 1 },
+      browser: { Firefox: 1 },
+      referrer: { 'news.ycombinator.com': 1 },
+    });
+    expect(stats.perMinute).toEqual([{ minute: expect.any(String), clicks: 1 }]);
+  });
 
   it('gives one concurrent alias create one winner across API processes', async () => {
     const alias = `promo-${run}`;
