@@ -1,13 +1,13 @@
 // Entry point of one URL shortener process: `node main.ts <role>...`, or every role when none is named.
 // Tracing starts before the instrumented libraries load, so the rest is imported afterwards.
-import { parseConfig, ConfigError } from '@platform/kit/config';
+import { ConfigError, parseConfig, telemetrySchema } from '@platform/kit/config';
 import { startTracing } from '@platform/kit/tracing';
-import { telemetrySchema } from '@platform/kit/config';
 
 const requested = process.argv.slice(2);
+let tracing: Awaited<ReturnType<typeof startTracing>>;
 try {
   const telemetry = parseConfig(telemetrySchema, process.env);
-  await startTracing('url-shortener', telemetry.OTEL_EXPORTER_OTLP_ENDPOINT);
+  tracing = await startTracing('url-shortener', telemetry.OTEL_EXPORTER_OTLP_ENDPOINT);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`${error.message}\n`);
@@ -24,4 +24,7 @@ if (unknown.length > 0) {
 }
 const roles = requested.length > 0 ? (requested as (typeof ROLES)[number][]) : [...ROLES];
 const running = await runUrlShortener(readConfig(), roles);
-running.lifecycle.handleSignals();
+// Spans are flushed last, after every service has stopped.
+running.lifecycle.handleSignals((code) => {
+  void (tracing?.shutdown() ?? Promise.resolve()).finally(() => process.exit(code));
+});
