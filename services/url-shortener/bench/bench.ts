@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   } catch (error) {
     // wrk prints its version and exits 1; only a missing binary is a problem.
     if ((error as { code?: string }).code === 'ENOENT') {
-      throw new Error('wrk is needed for the redirect load: apt-get install wrk');
+      throw new Error('wrk is needed for the redirect load: apt-get install wrk', { cause: error });
     }
   }
   const scenarios = new Map<string, Scenario>();

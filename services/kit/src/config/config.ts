@@ -69,8 +69,12 @@ export const env = {
       .string()
       .transform((value) => value.split(',').map((item) => item.trim()))
       .pipe(
-        z.array(
-          z.string().regex(/^[\w.-]+:\d{1,5}$/, { message: 'expected host:port[,host:port...]' }),
-        ),
+        z.array(z.string().refine(isHostPort, { message: 'expected host:port[,host:port...]' })),
       ),
 };
+
+/** host:port with the port in 1-65535. */
+function isHostPort(item: string): boolean {
+  const port = Number(/^[\w.-]+:(\d{1,5})$/.exec(item)?.[1]);
+  return port >= 1 && port <= 65535;
+}

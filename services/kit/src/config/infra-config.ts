@@ -8,10 +8,12 @@ import { env } from './config.ts';
 export const infraSchema = z.object({
   KAFKA_BROKERS: env.hostPorts().optional(),
   KAFKA_CLIENT_ID: z.string().optional(),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'expected redis://host:port' }).optional(),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, hostname: /./, message: 'expected redis://host:port' })
+    .optional(),
   REDIS_CLUSTER_NODES: env.hostPorts().optional(),
   MYSQL_URL: z
-    .url({ protocol: /^mysql$/, message: 'expected mysql://user:pass@host:port/db' })
+    .url({ protocol: /^mysql$/, hostname: /./, message: 'expected mysql://user:pass@host:port/db' })
     .optional(),
   CASSANDRA_CONTACT_POINTS: env.hostPorts().optional(),
   CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),

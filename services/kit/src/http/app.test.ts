@@ -61,6 +61,11 @@ async function start(options: Partial<HttpAppOptions> = {}): Promise<Started> {
   return { url: server.url, http, logs };
 }
 
+/** The `error` object of a JSON error answer. */
+async function errorOf(res: Response): Promise<Record<string, unknown>> {
+  return ((await res.json()) as { error: Record<string, unknown> }).error;
+}
+
 function postJson(url: string, body: string, headers: Record<string, string> = {}) {
   return fetch(url, {
     method: 'POST',
@@ -124,7 +129,11 @@ describe('errors', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({
-      error: { code: 'not_found', message: 'not found', requestId: res.headers.get('x-request-id') },
+      error: {
+        code: 'not_found',
+        message: 'not found',
+        requestId: res.headers.get('x-request-id'),
+      },
     });
   });
 
@@ -182,7 +191,7 @@ describe('errors', () => {
     const res = await postJson(`${url}/echo`, '{"customer": ');
 
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({
+    expect(await errorOf(res)).toMatchObject({
       code: 'invalid_request',
       field: 'body',
       message: 'the body is not valid JSON',
@@ -196,9 +205,9 @@ describe('errors', () => {
     const large = await postJson(`${url}/echo`, JSON.stringify({ note: 'x'.repeat(2000) }));
 
     expect(small.status).toBe(200);
-    expect((await small.json()).received.note).toHaveLength(900);
+    expect(await small.json()).toEqual({ received: { note: 'x'.repeat(900) } });
     expect(large.status).toBe(413);
-    expect((await large.json()).error).toMatchObject({ code: 'payload_too_large', field: 'body' });
+    expect(await errorOf(large)).toMatchObject({ code: 'payload_too_large', field: 'body' });
   });
 
   it('answers a charset it cannot decode with 415', async () => {
@@ -209,7 +218,7 @@ describe('errors', () => {
     });
 
     expect(res.status).toBe(415);
-    expect((await res.json()).error).toMatchObject({
+    expect(await errorOf(res)).toMatchObject({
       code: 'unsupported_media_type',
       field: 'body',
     });
@@ -226,7 +235,7 @@ describe('validated routes', () => {
     );
 
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({
+    expect(await errorOf(res)).toMatchObject({
       code: 'invalid_request',
       field: 'items.0.qty',
       message: expect.any(String),
@@ -239,7 +248,7 @@ describe('validated routes', () => {
     const res = await postJson(`${url}/orders`, '[]');
 
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ code: 'invalid_request', field: 'body' });
+    expect(await errorOf(res)).toMatchObject({ code: 'invalid_request', field: 'body' });
   });
 
   it('hands the parsed input to the route', async () => {

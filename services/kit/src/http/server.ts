@@ -30,7 +30,16 @@ export interface RunningServer {
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { app, fastPath, logger } = options;
-  const server = createServer(fastPath ? (req, res) => fastPath(req, res) || app(req, res) : app);
+  const handle = fastPath
+    ? (req: IncomingMessage, res: ServerResponse) => fastPath(req, res) || app(req, res)
+    : app;
+  const server = createServer((req, res) => {
+    // Once closing, a connection kept alive past its last answer would hold close() until drainMs.
+    res.once('finish', () => {
+      if (!server.listening) server.closeIdleConnections();
+    });
+    handle(req, res);
+  });
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {

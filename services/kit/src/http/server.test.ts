@@ -1,0 +1,146 @@
+import type { Express } from 'express';
+import { createLogger } from '../telemetry/logger.ts';
+import { createMetrics } from '../telemetry/metrics.ts';
+import { createHttpApp } from './app.ts';
+import { serve, type FastPath, type RunningServer, type ServeOptions } from './server.ts';
+
+const logger = createLogger('kit-test', 'silent');
+const running: RunningServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.close()));
+});
+
+/** An express app whose /slow answers when the test releases it and whose /never never does. */
+function appWithSlowRoutes(): { app: Express; slowStarted: Promise<void>; release: () => void } {
+  const http = createHttpApp({ logger, metrics: createMetrics('kit-test') });
+  let started = () => {};
+  let release = () => {};
+  const slowStarted = new Promise<void>((resolve) => (started = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+
+  http.app.get('/slow', async (_req, res) => {
+    started();
+    await released;
+    res.json({ done: true });
+  });
+  http.app.get('/never', () => {
+    started();
+  });
+  return { app: http.finish(), slowStarted, release };
+}
+
+async function start(options: Partial<ServeOptions> & { app: Express }): Promise<RunningServer> {
+  const server = await serve({ port: 0, host: '127.0.0.1', logger, ...options });
+  running.push(server);
+  return server;
+}
+
+/** The `error` object of a JSON error answer. */
+async function errorOf(res: Response): Promise<Record<string, unknown>> {
+  return ((await res.json()) as { error: Record<string, unknown> }).error;
+}
+
+/** The error code of a request that fails before any answer, e.g. ECONNREFUSED. */
+async function failureOf(request: Promise<Response>): Promise<string> {
+  try {
+    const res = await request;
+    return `answered ${res.status}`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    return cause?.code ?? String(error);
+  }
+}
+
+describe('serve', () => {
+  it('listens on the port the OS picked and reports its url', async () => {
+    const { app } = appWithSlowRoutes();
+    const server = await start({ app });
+
+    const res = await fetch(`${server.url}/healthz`);
+
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+    expect(res.status).toBe(200);
+  });
+
+  it('rejects when the port is taken', async () => {
+    const { app } = appWithSlowRoutes();
+    const first = await start({ app });
+
+    await expect(serve({ app, port: first.port, host: '127.0.0.1', logger })).rejects.toMatchObject(
+      { code: 'EADDRINUSE' },
+    );
+  });
+
+  it('lets the fast path answer some requests and express the rest', async () => {
+    const { app } = appWithSlowRoutes();
+    const seen: string[] = [];
+    const fastPath: FastPath = (req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url !== '/fast') return false;
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('fast');
+      return true;
+    };
+    const server = await start({ app, fastPath });
+
+    const fast = await fetch(`${server.url}/fast`);
+    const health = await fetch(`${server.url}/healthz`);
+    const missing = await fetch(`${server.url}/missing`);
+
+    expect(fast.status).toBe(200);
+    expect(await fast.text()).toBe('fast');
+    expect(fast.headers.get('x-request-id')).toBeNull();
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(health.headers.get('x-request-id')).not.toBeNull();
+    expect(missing.status).toBe(404);
+    expect(await errorOf(missing)).toMatchObject({ code: 'not_found' });
+    expect(seen).toEqual(['/fast', '/healthz', '/missing']);
+  });
+
+  it('lets an in-flight request finish on close and refuses new connections', async () => {
+    const { app, slowStarted, release } = appWithSlowRoutes();
+    const server = await serve({ app, port: 0, host: '127.0.0.1', logger, drainMs: 4_000 });
+
+    const inFlight = fetch(`${server.url}/slow`);
+    await slowStarted;
+    const closing = server.close();
+    const refused = await failureOf(fetch(`${server.url}/healthz`));
+    release();
+    const res = await inFlight;
+
+    expect(refused).toBe('ECONNREFUSED');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ done: true });
+    await closing;
+  });
+
+  it('finishes closing as soon as the last in-flight request is answered', async () => {
+    const { app, slowStarted, release } = appWithSlowRoutes();
+    const server = await serve({ app, port: 0, host: '127.0.0.1', logger, drainMs: 4_000 });
+
+    const inFlight = fetch(`${server.url}/slow`);
+    await slowStarted;
+    const closing = server.close();
+    release();
+    await (await inFlight).text();
+    const started = Date.now();
+    await closing;
+
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('cuts off requests still running after drainMs', async () => {
+    const { app, slowStarted } = appWithSlowRoutes();
+    const server = await serve({ app, port: 0, host: '127.0.0.1', logger, drainMs: 100 });
+
+    const hanging = failureOf(fetch(`${server.url}/never`));
+    await slowStarted;
+    const started = Date.now();
+    await server.close();
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(await hanging).not.toMatch(/^answered/);
+  });
+});
