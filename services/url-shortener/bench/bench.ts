@@ -8,6 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
+import { format } from 'prettier';
 import { Redis } from 'ioredis';
 
 const ROUNDS = 3;
@@ -250,10 +251,10 @@ async function main(): Promise<void> {
     await stop(cold);
   }
 
-  writeResults([...scenarios.values()]);
+  await writeResults([...scenarios.values()]);
 }
 
-function writeResults(scenarios: Scenario[]): void {
+async function writeResults(scenarios: Scenario[]): Promise<void> {
   const summary = scenarios.map((s) => ({
     name: s.name,
     rps: median(s.rounds.map((r) => r.rps)),
@@ -294,7 +295,7 @@ function writeResults(scenarios: Scenario[]): void {
   }
   const pattern = /<!-- url-shortener:start -->[\s\S]*<!-- url-shortener:end -->/;
   text = pattern.test(text) ? text.replace(pattern, section) : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(benchmarksFile, text);
+  writeFileSync(benchmarksFile, await format(text, { parser: 'markdown', printWidth: 100 }));
   console.log(`\nwrote ${benchmarksFile}`);
 }
 

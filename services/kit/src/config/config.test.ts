@@ -105,6 +105,8 @@ describe('env helpers', () => {
     ['false', false],
     ['0', false],
     ['no', false],
+    ['TRUE', true],
+    ['No', false],
   ])('reads the flag %s as %s', (value, expected) => {
     expect(parseConfig(schema, { VERBOSE: value }).VERBOSE).toBe(expected);
   });

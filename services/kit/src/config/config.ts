@@ -54,7 +54,9 @@ export const env = {
   number: (fallback: number) => z.coerce.number().finite().default(fallback),
   bool: (fallback: boolean) =>
     z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+      .string()
+      .toLowerCase()
+      .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' }))
       .transform((value) => value === 'true' || value === '1' || value === 'yes')
       .default(fallback),
   list: () =>

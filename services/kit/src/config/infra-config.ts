@@ -26,7 +26,9 @@ export type InfraConfig = z.infer<typeof infraSchema>;
 
 export const telemetrySchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url({ protocol: /^https?$/, hostname: /./, message: 'expected http(s)://host:port' })
+    .optional(),
 });
 
 export type TelemetryConfig = z.infer<typeof telemetrySchema>;

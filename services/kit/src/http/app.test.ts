@@ -296,7 +296,7 @@ describe('health and readiness', () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
       status: 'unavailable',
-      checks: { db: 'ok', cache: 'ECONNREFUSED 10.0.0.7:6379' },
+      checks: { db: 'ok', cache: 'failed' },
     });
   });
 
@@ -312,7 +312,7 @@ describe('health and readiness', () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
       status: 'unavailable',
-      checks: { db: 'ok', broker: 'timed out after 50 ms' },
+      checks: { db: 'ok', broker: 'failed' },
     });
     expect(Date.now() - started).toBeLessThan(1000);
   });

@@ -58,7 +58,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       res.status(503).json({ status: 'draining' });
       return;
     }
-    const checks = await runChecks(options.readiness ?? {}, options.checkTimeoutMs ?? 2000);
+    const checks = await runChecks(options.readiness ?? {}, options.checkTimeoutMs ?? 2000, logger);
     const ready = Object.values(checks).every((check) => check === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', checks });
   });
@@ -116,9 +116,11 @@ function routeOf(req: express.Request): string {
   return 'unmatched';
 }
 
+/** Each check's outcome as 'ok' or 'failed'; the reason is logged, not shown to callers. */
 async function runChecks(
   checks: Record<string, ReadinessCheck>,
   timeoutMs: number,
+  logger: Logger,
 ): Promise<Record<string, string>> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
@@ -126,7 +128,8 @@ async function runChecks(
         await withTimeout(check(), timeoutMs);
         return [name, 'ok'] as const;
       } catch (error) {
-        return [name, error instanceof Error ? error.message : 'failed'] as const;
+        logger.warn({ check: name, err: error }, 'readiness check failed');
+        return [name, 'failed'] as const;
       }
     }),
   );

@@ -53,6 +53,10 @@ async function start(
   http.app.post('/orders', idempotency({ cache, scope: 'orders', ...options }), createOrder);
   http.app.post('/refunds', idempotency({ cache, scope: 'orders', ...options }), createOrder);
   http.app.post('/payments', idempotency({ cache, scope: 'payments', ...options }), createOrder);
+  http.app.post('/pings', idempotency({ cache, scope: 'orders', ...options }), (_req, res) => {
+    calls += 1;
+    res.status(204).end();
+  });
 
   const server = await serve({ app: http.finish(), port: 0, host: '127.0.0.1', logger });
   running.push(server);
@@ -128,6 +132,32 @@ describe('idempotency', () => {
     expect(reused.status).toBe(422);
     expect(await errorOf(reused)).toMatchObject({ code: 'idempotency_key_reused' });
     expect(calls()).toBe(1);
+  });
+
+  it('treats the same fields in another order as the same body', async () => {
+    const { url, calls } = await start();
+    const first = await post(
+      `${url}/orders`,
+      { sku: 'a', qty: 2, ship: { to: 'x', by: 'y' } },
+      'k-order',
+    );
+    const replay = await post(
+      `${url}/orders`,
+      { ship: { by: 'y', to: 'x' }, qty: 2, sku: 'a' },
+      'k-order',
+    );
+
+    expect(replay.status).toBe(201);
+    expect(await replay.json()).toEqual(await first.json());
+    expect(calls()).toBe(1);
+  });
+
+  it('releases the claim of an answer that is not JSON, so a retry runs again', async () => {
+    const { url, calls } = await start();
+    expect((await post(`${url}/pings`, {}, 'k-ping')).status).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await post(`${url}/pings`, {}, 'k-ping')).status).toBe(204);
+    expect(calls()).toBe(2);
   });
 
   it('refuses the same key on another path of the same scope with 422', async () => {

@@ -54,7 +54,7 @@ export function idempotency(options: IdempotencyOptions): RequestHandler {
 
     const slot = `idempotency:${options.scope}:${key}`;
     const fingerprint = createHash('sha256')
-      .update(`${req.method} ${req.path}\n${JSON.stringify(req.body ?? null)}`)
+      .update(`${req.method} ${req.path}\n${canonicalJson(req.body ?? null)}`)
       .digest('base64url');
 
     try {
@@ -86,7 +86,10 @@ async function answerFromSlot(cache: Cache, slot: string, fingerprint: string, r
   res.status(previous.status).json(previous.body);
 }
 
-/** Wraps res.json to store the answer before it goes out. */
+/**
+ * Wraps res.json to store the answer before it goes out. An answer sent any
+ * other way is not replayable, so its claim is released instead.
+ */
 function recordAnswer(
   cache: Cache,
   slot: string,
@@ -95,7 +98,12 @@ function recordAnswer(
   res: Response,
 ) {
   const send = res.json.bind(res);
+  let recorded = false;
+  res.once('finish', () => {
+    if (!recorded) void cache.delete(slot).catch(() => undefined);
+  });
   res.json = (body: unknown) => {
+    recorded = true;
     const status = res.statusCode;
     const settle =
       status >= 500
@@ -117,4 +125,13 @@ function recordAnswer(
     );
     return res;
   };
+}
+
+/** JSON with object keys sorted, so the same fields in another order are the same body. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : inner,
+  );
 }
