@@ -11,7 +11,7 @@
 #
 # Components: redis redis-cluster mariadb kafka cassandra
 # Versions and ports: infra/versions.env. Caches: $PLATFORM_CACHE (default ~/.cache/platform),
-# data and logs: $PLATFORM_STATE (default ~/.cache/platform/state).
+# data and logs: $PLATFORM_STATE (default $PLATFORM_CACHE/state).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +20,7 @@ INFRA="$ROOT/infra"
 source "$INFRA/versions.env"
 
 CACHE="${PLATFORM_CACHE:-$HOME/.cache/platform}"
-STATE="${PLATFORM_STATE:-$HOME/.cache/platform/state}"
+STATE="${PLATFORM_STATE:-$CACHE/state}"
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 CASSANDRA_HOME="$CACHE/cassandra-$CASSANDRA_VERSION"
 ALL_COMPONENTS=(redis redis-cluster mariadb kafka cassandra)
