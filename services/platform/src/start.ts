@@ -65,7 +65,7 @@ async function superviseProcesses(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
-  await Promise.all(SYSTEMS.map((system) => waitForReady(system.port)));
+  await Promise.all(SYSTEMS.flatMap((s) => s.processes.map((spec) => waitForReady(spec.port))));
   printReady(`one process per service (${children.size} processes)`);
 }
 

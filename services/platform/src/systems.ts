@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 export interface ProcessSpec {
   name: string;
   role: string;
+  /** The port of its HTTP server, polled on /readyz before the platform reports ready. */
+  port: number;
   env: Record<string, string>;
 }
 
@@ -26,12 +28,28 @@ export const SYSTEMS: SystemSpec[] = [
     port: 8081,
     entry: entry('url-shortener'),
     processes: [
-      { name: 'token-service-1', role: 'token-service', env: { TOKEN_SERVICE_PORT: '9101' } },
-      { name: 'token-service-2', role: 'token-service', env: { TOKEN_SERVICE_PORT: '9102' } },
-      { name: 'click-aggregator', role: 'click-aggregator', env: { AGGREGATOR_PORT: '9103' } },
+      {
+        name: 'token-service-1',
+        role: 'token-service',
+        port: 9101,
+        env: { TOKEN_SERVICE_PORT: '9101' },
+      },
+      {
+        name: 'token-service-2',
+        role: 'token-service',
+        port: 9102,
+        env: { TOKEN_SERVICE_PORT: '9102' },
+      },
+      {
+        name: 'click-aggregator',
+        role: 'click-aggregator',
+        port: 9103,
+        env: { AGGREGATOR_PORT: '9103' },
+      },
       {
         name: 'api',
         role: 'api',
+        port: 8081,
         env: { PORT: '8081', TOKEN_SERVICE_URLS: 'http://127.0.0.1:9101,http://127.0.0.1:9102' },
       },
     ],
