@@ -181,11 +181,16 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
   const cacheControl =
     config.REDIRECT_MAX_AGE > 0 ? `private, max-age=${config.REDIRECT_MAX_AGE}` : 'no-store';
   const countryHeader = config.COUNTRY_HEADER;
+  // Bound histogram children skip prom-client's per-call label hashing.
+  const timers = new Map<string, { observe(seconds: number): void }>();
   const observe = (started: bigint, method: string, statusCode: number) => {
-    metrics.httpDuration.observe(
-      { method, route: '/:code', status_code: String(statusCode) },
-      Number(process.hrtime.bigint() - started) / 1e9,
-    );
+    const key = `${method} ${statusCode}`;
+    let timer = timers.get(key);
+    if (!timer) {
+      timer = metrics.httpDuration.labels({ method, route: '/:code', status_code: statusCode });
+      timers.set(key, timer);
+    }
+    timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
   };
 
   const answer = (
@@ -221,14 +226,16 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const match = CODE_PATH.exec(req.url ?? '');
     const code = match?.[1];
-    if (!code || RESERVED_PATHS.has(code.toLowerCase())) return false;
+    if (!code) return false;
     const started = process.hrtime.bigint();
 
+    // A reserved path is never a code, so a cached mapping settles it.
     const near = mappings.peek(code);
     if (near) {
       answer(req, res, code, near, started);
       return true;
     }
+    if (RESERVED_PATHS.has(code.toLowerCase())) return false;
     mappings.find(code).then(
       (mapping) => answer(req, res, code, mapping, started),
       (error: unknown) => {

@@ -9,7 +9,14 @@ import {
   type Metrics,
   type RunningServer,
 } from '@platform/kit';
-import { CLICKS_TOPIC, enrichClick, type CountryLookup, type RawClick } from './clicks.ts';
+import {
+  CLICKS_EVENT,
+  CLICKS_SCHEMA_VERSION,
+  CLICKS_TOPIC,
+  enrichClick,
+  type ClickBatch,
+  type CountryLookup,
+} from './clicks.ts';
 import type { Config } from './config.ts';
 import type { ClickStatsStore } from './store/click-stats.store.ts';
 
@@ -40,6 +47,11 @@ export async function startClickAggregator(deps: {
     help: 'Click events delivered again and skipped because they were already counted.',
     registers: [metrics.registry],
   });
+  const skipped = new Counter({
+    name: 'urlshortener_click_events_skipped_total',
+    help: 'Events on the clicks topic of an unknown type or version, or malformed; not counted.',
+    registers: [metrics.registry],
+  });
   new Gauge({
     name: 'urlshortener_click_aggregator_lag',
     help: 'Click events on the log not yet committed by the aggregator group.',
@@ -54,13 +66,21 @@ export async function startClickAggregator(deps: {
     group: AGGREGATOR_GROUP,
     topics: [CLICKS_TOPIC],
     handleBatch: async (batch) => {
-      const clicks = batch.records.map((record) => ({
-        offset: record.offset,
-        click: enrichClick(decodeEvent<RawClick>(record).data, deps.lookupCountry),
-      }));
-      const fresh = await deps.stats.apply(AGGREGATOR_GROUP, batch.topic, batch.partition, clicks);
+      const records = batch.records.map((record) => {
+        const batch = readClickBatch(record);
+        if (!batch) {
+          skipped.inc();
+          logger.warn({ offset: record.offset, partition: record.partition }, 'skipped event');
+        }
+        return {
+          offset: record.offset,
+          clicks: (batch?.visits ?? []).map((v) => enrichClick(batch!.code, v, deps.lookupCountry)),
+        };
+      });
+      const all = records.reduce((sum, r) => sum + r.clicks.reduce((n, c) => n + c.count, 0), 0);
+      const fresh = await deps.stats.apply(AGGREGATOR_GROUP, batch.topic, batch.partition, records);
       counted.inc(fresh);
-      redelivered.inc(clicks.length - fresh);
+      redelivered.inc(all - fresh);
     },
   });
 
@@ -78,4 +98,30 @@ export async function startClickAggregator(deps: {
       await server.close();
     },
   };
+}
+
+/**
+ * The click batch a record carries, or undefined when it is not one this
+ * version understands: such a record is skipped (and counted) rather than
+ * retried forever, which would stop the partition behind it.
+ */
+export function readClickBatch(record: { value: Buffer }): ClickBatch | undefined {
+  try {
+    const event = decodeEvent<ClickBatch>(record);
+    if (event.type !== CLICKS_EVENT || event.version !== CLICKS_SCHEMA_VERSION) return undefined;
+    const { code, visits } = event.data;
+    if (typeof code !== 'string' || !Array.isArray(visits)) return undefined;
+    const valid = visits.every(
+      (v) =>
+        typeof v.at === 'number' &&
+        Number.isInteger(v.count) &&
+        v.count > 0 &&
+        typeof v.ip === 'string' &&
+        typeof v.userAgent === 'string' &&
+        typeof v.referer === 'string',
+    );
+    return valid ? event.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { MemoryEventLog, createLogger, decodeEvent } from '@platform/kit';
-import { CLICKS_TOPIC, ClickBuffer, enrichClick, type RawClick } from './clicks.ts';
+import {
+  CLICKS_TOPIC,
+  ClickBuffer,
+  enrichClick,
+  type ClickBatch,
+  type RawClick,
+  type Visit,
+} from './clicks.ts';
 import { openGeoIp } from './geoip.ts';
 
 const geoDb = fileURLToPath(new URL('../test/fixtures/geoip-test.mmdb', import.meta.url));
@@ -10,6 +17,14 @@ const iphone =
 const desktopChrome =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) ' +
   'Chrome/131.0.0.0 Safari/537.36';
+const visit = (overrides: Partial<Visit>): Visit => ({
+  at: 0,
+  ip: '192.0.2.1',
+  userAgent: '',
+  referer: '',
+  count: 1,
+  ...overrides,
+});
 const raw = (overrides: Partial<RawClick>): RawClick => ({
   code: 'abc1234',
   at: 0,
@@ -21,15 +36,17 @@ const raw = (overrides: Partial<RawClick>): RawClick => ({
 
 describe('enrichClick', () => {
   it('names device and browser from the user agent', () => {
-    expect(enrichClick(raw({ userAgent: iphone }), () => undefined)).toMatchObject({
+    expect(enrichClick('abc1234', visit({ userAgent: iphone }), () => undefined)).toMatchObject({
       device: 'mobile',
       browser: 'Safari',
     });
-    expect(enrichClick(raw({ userAgent: desktopChrome }), () => undefined)).toMatchObject({
+    expect(
+      enrichClick('abc1234', visit({ userAgent: desktopChrome }), () => undefined),
+    ).toMatchObject({
       device: 'desktop',
       browser: 'Chrome',
     });
-    expect(enrichClick(raw({ userAgent: '' }), () => undefined)).toMatchObject({
+    expect(enrichClick('abc1234', visit({ userAgent: '' }), () => undefined)).toMatchObject({
       device: 'unknown',
       browser: 'unknown',
     });
@@ -37,13 +54,14 @@ describe('enrichClick', () => {
 
   it('prefers the edge country header, then the database, then unknown', () => {
     const lookup = () => 'JP';
-    expect(enrichClick(raw({ country: 'de' }), lookup).country).toBe('DE');
-    expect(enrichClick(raw({ country: 'XX-invalid' }), lookup).country).toBe('JP');
-    expect(enrichClick(raw({}), () => undefined).country).toBe('unknown');
+    expect(enrichClick('abc1234', visit({ country: 'de' }), lookup).country).toBe('DE');
+    expect(enrichClick('abc1234', visit({ country: 'XX-invalid' }), lookup).country).toBe('JP');
+    expect(enrichClick('abc1234', visit({}), () => undefined).country).toBe('unknown');
   });
 
   it('keeps only the referrer host', () => {
-    const at = (referer: string) => enrichClick(raw({ referer }), () => undefined).referrer;
+    const at = (referer: string) =>
+      enrichClick('abc1234', visit({ referer }), () => undefined).referrer;
     expect(at('https://news.ycombinator.com/item?id=1')).toBe('news.ycombinator.com');
     expect(at('')).toBe('direct');
     expect(at('not a url')).toBe('unknown');
@@ -68,32 +86,56 @@ describe('openGeoIp', () => {
 describe('ClickBuffer', () => {
   const logger = createLogger('test', 'silent');
 
-  it('publishes at the size threshold, keyed by code, in the event envelope', async () => {
-    const log = new MemoryEventLog();
-    const buffer = new ClickBuffer({ log, logger, flushSize: 3, flushMs: 60_000 });
-    buffer.push(raw({ code: 'a' }));
-    buffer.push(raw({ code: 'b' }));
-    expect(await log.lag('g', CLICKS_TOPIC)).toBe(0);
-    buffer.push(raw({ code: 'a' }));
-    await buffer.flush();
-    expect(await log.lag('g', CLICKS_TOPIC)).toBe(3);
-
-    const seen: RawClick[] = [];
+  async function drain(log: MemoryEventLog, count: number) {
+    const seen: { key: string; event: ReturnType<typeof decodeEvent<ClickBatch>> }[] = [];
     const subscription = await log.subscribe({
-      group: 'g',
+      group: 'reader',
       topics: [CLICKS_TOPIC],
       handleBatch: async (batch) => {
         for (const record of batch.records) {
-          const event = decodeEvent<RawClick>(record);
-          expect(event).toMatchObject({ type: 'url-shortener.click', version: 1, key: record.key });
-          expect(record.key).toBe(event.data.code);
-          seen.push(event.data);
+          seen.push({ key: record.key, event: decodeEvent<ClickBatch>(record) });
         }
       },
     });
-    while (seen.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (seen.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
     await subscription.close();
+    return seen;
+  }
+
+  it('publishes one event per code at the size threshold, folding identical visits', async () => {
+    const log = new MemoryEventLog();
+    const buffer = new ClickBuffer({ log, logger, flushSize: 4, flushMs: 60_000 });
+    buffer.push(raw({ code: 'a', at: 1000 }));
+    buffer.push(raw({ code: 'b', at: 1000 }));
+    buffer.push(raw({ code: 'a', at: 2000 }));
+    expect(await log.lag('g', CLICKS_TOPIC)).toBe(0);
+    buffer.push(raw({ code: 'a', at: 3000, userAgent: 'other' }));
+    await buffer.flush();
+    expect(buffer.size).toBe(0);
+
+    const events = await drain(log, 2);
+    expect(events).toHaveLength(2);
+    const byCode = Object.fromEntries(events.map((e) => [e.key, e.event]));
+    expect(byCode.a).toMatchObject({ type: 'url-shortener.clicks', version: 1, key: 'a' });
+    expect(byCode.a!.data.visits).toEqual([
+      { at: 1000, ip: '192.0.2.1', userAgent: '', referer: '', count: 2 },
+      { at: 3000, ip: '192.0.2.1', userAgent: 'other', referer: '', count: 1 },
+    ]);
+    expect(byCode.b!.data.visits.map((v) => v.count)).toEqual([1]);
     await buffer.close();
+  });
+
+  it('keeps visits of different minutes apart', async () => {
+    const log = new MemoryEventLog();
+    const buffer = new ClickBuffer({ log, logger, flushSize: 1000, flushMs: 60_000 });
+    buffer.push(raw({ at: 59_999 }));
+    buffer.push(raw({ at: 60_000 }));
+    await buffer.close();
+    const [event] = await drain(log, 1);
+    expect(event!.event.data.visits.map((v) => [v.at, v.count])).toEqual([
+      [59_999, 1],
+      [60_000, 1],
+    ]);
   });
 
   it('keeps clicks when a publish fails and sends them with the next flush', async () => {
@@ -106,13 +148,19 @@ describe('ClickBuffer', () => {
       },
     });
     const buffer = new ClickBuffer({ log: flaky, logger, flushSize: 1000, flushMs: 60_000 });
-    buffer.push(raw({}));
-    buffer.push(raw({}));
+    buffer.push(raw({ code: 'a' }));
+    buffer.push(raw({ code: 'b' }));
     await buffer.flush();
     expect(buffer.size).toBe(2);
+    buffer.push(raw({ code: 'a' }));
     failing = false;
     await buffer.close();
     expect(buffer.size).toBe(0);
-    expect(await log.lag('g', CLICKS_TOPIC)).toBe(2);
+    const events = await drain(log, 3);
+    const total = events.reduce(
+      (sum, e) => sum + e.event.data.visits.reduce((n, v) => n + v.count, 0),
+      0,
+    );
+    expect(total).toBe(3);
   });
 });

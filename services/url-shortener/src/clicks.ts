@@ -3,8 +3,8 @@ import { encodeEvent, envelope, type EventLog, type EventRecord, type Logger } f
 import type { Click } from './store/click-stats.store.ts';
 
 export const CLICKS_TOPIC = 'url-shortener.clicks';
-export const CLICK_EVENT = 'url-shortener.click';
-export const CLICK_SCHEMA_VERSION = 1;
+export const CLICKS_EVENT = 'url-shortener.clicks';
+export const CLICKS_SCHEMA_VERSION = 1;
 
 /** What the redirect path records; parsing waits for the aggregator, off the hot path. */
 export interface RawClick {
@@ -17,21 +17,37 @@ export interface RawClick {
   country?: string;
 }
 
-const MAX_BUFFERED = 100_000;
+/** Identical visits of one code in one minute, folded into a count. */
+export interface Visit extends Omit<RawClick, 'code'> {
+  count: number;
+}
+
+/** The event: the visits of one code since the last flush. Keyed by code. */
+export interface ClickBatch {
+  code: string;
+  visits: Visit[];
+}
+
+const MAX_BUFFERED_VISITS = 100_000;
 
 /**
  * Buffers clicks in memory and publishes them every interval or once the
- * buffer reaches a size. A failed publish keeps the clicks for the next try;
- * past a bound the oldest are dropped and counted.
+ * buffer holds a number of clicks, as one event per code with identical
+ * visits folded together: the log carries a record per code per flush rather
+ * than one per redirect. A failed publish keeps its events for the next try;
+ * past a bound, new visits are dropped and counted.
  */
 export class ClickBuffer {
   readonly #log: EventLog;
   readonly #logger: Logger;
   readonly #flushSize: number;
   readonly #onDrop: (count: number) => void;
-  #pending: EventRecord[] = [];
+  #codes = new Map<string, Map<string, Visit>>();
+  #visits = 0;
+  #clicks = 0;
+  #unsent: { records: EventRecord[]; clicks: number } = { records: [], clicks: 0 };
   #flushing: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #timer: NodeJS.Timeout;
 
   constructor(options: {
     log: EventLog;
@@ -49,17 +65,32 @@ export class ClickBuffer {
   }
 
   push(click: RawClick): void {
-    this.#pending.push(encodeEvent(envelope(CLICK_EVENT, CLICK_SCHEMA_VERSION, click.code, click)));
-    if (this.#pending.length > MAX_BUFFERED) {
-      const dropped = this.#pending.length - MAX_BUFFERED;
-      this.#pending.splice(0, dropped);
-      this.#onDrop(dropped);
+    const minute = Math.floor(click.at / 60_000);
+    const key = `${minute}\n${click.ip}\n${click.userAgent}\n${click.referer}\n${click.country ?? ''}`;
+    let visits = this.#codes.get(click.code);
+    if (!visits) {
+      visits = new Map();
+      this.#codes.set(click.code, visits);
     }
-    if (this.#pending.length >= this.#flushSize) void this.flush();
+
+    const visit = visits.get(key);
+    if (visit) {
+      visit.count += 1;
+    } else if (this.#visits >= MAX_BUFFERED_VISITS) {
+      this.#onDrop(1);
+      return;
+    } else {
+      const { at, ip, userAgent, referer, country } = click;
+      visits.set(key, { at, ip, userAgent, referer, ...(country ? { country } : {}), count: 1 });
+      this.#visits += 1;
+    }
+    this.#clicks += 1;
+    if (this.#clicks >= this.#flushSize) void this.flush();
   }
 
+  /** Clicks not yet on the log. */
   get size(): number {
-    return this.#pending.length;
+    return this.#clicks + this.#unsent.clicks;
   }
 
   /** Publishes what is buffered; concurrent calls share one publish. */
@@ -74,33 +105,48 @@ export class ClickBuffer {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.flush();
-    if (this.#pending.length > 0) await this.flush();
+    if (this.size > 0) await this.flush();
   }
 
   async #publish(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
+    const batch = this.#take();
+    if (batch.records.length === 0) return;
     try {
-      await this.#log.publish(CLICKS_TOPIC, batch);
+      await this.#log.publish(CLICKS_TOPIC, batch.records);
     } catch (error) {
       this.#logger.warn(
-        { err: error, clicks: batch.length },
+        { err: error, clicks: batch.clicks },
         'click publish failed, kept for retry',
       );
-      this.#pending = batch.concat(this.#pending);
+      this.#unsent = batch;
     }
+  }
+
+  /** Everything buffered as events, the events of a failed publish first. */
+  #take(): { records: EventRecord[]; clicks: number } {
+    const records = this.#unsent.records;
+    const clicks = this.#unsent.clicks + this.#clicks;
+    for (const [code, visits] of this.#codes) {
+      const data: ClickBatch = { code, visits: [...visits.values()] };
+      records.push(encodeEvent(envelope(CLICKS_EVENT, CLICKS_SCHEMA_VERSION, code, data)));
+    }
+    this.#codes = new Map();
+    this.#visits = 0;
+    this.#clicks = 0;
+    this.#unsent = { records: [], clicks: 0 };
+    return { records, clicks };
   }
 }
 
 export type CountryLookup = (ip: string) => string | undefined;
 
-/** Device, browser, country and referrer host of a raw click. */
-export function enrichClick(raw: RawClick, lookupCountry: CountryLookup): Click {
+/** Device, browser, country and referrer host of a visit. */
+export function enrichClick(code: string, raw: Visit, lookupCountry: CountryLookup): Click {
   const agent = raw.userAgent ? Bowser.parse(raw.userAgent) : undefined;
   return {
-    code: raw.code,
+    code,
     at: raw.at,
+    count: raw.count,
     country: normaliseCountry(raw.country) ?? normaliseCountry(lookupCountry(raw.ip)) ?? 'unknown',
     device: agent?.platform.type ?? 'unknown',
     browser: agent?.browser.name ?? 'unknown',

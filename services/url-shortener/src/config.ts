@@ -24,7 +24,7 @@ export const configSchema = z.object({
   LEASE_SIZE: env.positiveInt(1000),
   AGGREGATOR_PORT: env.port(9103),
   CLICK_FLUSH_MS: env.positiveInt(2000),
-  CLICK_FLUSH_SIZE: env.positiveInt(500),
+  CLICK_FLUSH_SIZE: env.positiveInt(20_000),
   COUNTRY_HEADER: z.string().toLowerCase().optional(),
   GEOIP_DB: z.string().optional(),
   NEAR_CACHE_SIZE: env.positiveInt(10_000),

@@ -48,11 +48,13 @@ async function pool(count: number, workers: number, job: (i: number) => Promise<
   );
 }
 
-async function aggregatorLag(): Promise<number> {
+async function aggregatorMetric(name: string): Promise<number> {
   const text = await (await fetch(`${aggregator.url}/metrics`)).text();
-  const match = /^urlshortener_click_aggregator_lag\{[^}]*\} (\S+)$/m.exec(text);
+  const match = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text);
   return match ? Number(match[1]) : NaN;
 }
+
+const aggregatorLag = () => aggregatorMetric('urlshortener_click_aggregator_lag');
 
 async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;

@@ -1,9 +1,10 @@
 import type { Migration, Relational } from '@platform/kit';
 
-/** One click as the aggregator stores it. */
+/** Identical clicks as the aggregator counts them. */
 export interface Click {
   code: string;
   at: number;
+  count: number;
   country: string;
   device: string;
   browser: string;
@@ -59,14 +60,14 @@ export class ClickStatsStore {
     await this.#db.migrate('url-shortener-clicks', CLICK_MIGRATIONS);
   }
 
-  /** Applies one partition's clicks once; returns how many were new. */
+  /** Applies one partition's records once; returns the clicks of the records that were new. */
   async apply(
     consumer: string,
     topic: string,
     partition: number,
-    clicks: { offset: number; click: Click }[],
+    records: { offset: number; clicks: Click[] }[],
   ): Promise<number> {
-    if (clicks.length === 0) return 0;
+    if (records.length === 0) return 0;
     return this.#db.transaction(async (tx) => {
       await tx.upsert({
         table: 'consumer_offsets',
@@ -78,10 +79,11 @@ export class ClickStatsStore {
         [consumer, topic, partition],
       );
       const from = Number(position?.next_offset ?? 0);
-      const fresh = clicks.filter((c) => c.offset >= from);
+      const fresh = records.filter((r) => r.offset >= from);
       if (fresh.length === 0) return 0;
 
-      for (const [key, count] of tally(fresh.map((c) => c.click))) {
+      const clicks = fresh.flatMap((r) => r.clicks);
+      for (const [key, count] of tally(clicks)) {
         const [code, minute, dimension, value] = JSON.parse(key) as [
           string,
           number,
@@ -99,7 +101,7 @@ export class ClickStatsStore {
         'UPDATE consumer_offsets SET next_offset = ? WHERE consumer = ? AND topic = ? AND part = ?',
         [fresh[fresh.length - 1]!.offset + 1, consumer, topic, partition],
       );
-      return fresh.length;
+      return clicks.reduce((sum, click) => sum + click.count, 0);
     });
   }
 
@@ -142,15 +144,16 @@ export class ClickStatsStore {
 /** Counts per (code, minute, dimension, value), with a 'total' dimension per minute. */
 function tally(clicks: Click[]): Map<string, number> {
   const counts = new Map<string, number>();
-  const add = (key: unknown[]) => {
+  const add = (key: unknown[], count: number) => {
     const text = JSON.stringify(key);
-    counts.set(text, (counts.get(text) ?? 0) + 1);
+    counts.set(text, (counts.get(text) ?? 0) + count);
   };
   for (const click of clicks) {
     const minute = Math.floor(click.at / MINUTE) * MINUTE;
-    add([click.code, minute, 'total', '']);
-    for (const dimension of DIMENSIONS)
-      add([click.code, minute, dimension, click[dimension].slice(0, 128)]);
+    add([click.code, minute, 'total', ''], click.count);
+    for (const dimension of DIMENSIONS) {
+      add([click.code, minute, dimension, click[dimension].slice(0, 128)], click.count);
+    }
   }
   return counts;
 }
