@@ -105,7 +105,8 @@ function redirects(port: number, paths: string[], seconds = DURATION_S): Figures
   const latency = (percent: string) => {
     const match = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(output);
     if (!match) throw new Error(`no ${percent}% latency in wrk output:\n${output}`);
-    return Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2] as 'us' | 'ms' | 's'];
+    const ms = Number(match[1]) * { us: 0.001, ms: 1, s: 1000 }[match[2] as 'us' | 'ms' | 's'];
+    return Math.round(ms * 1000) / 1000;
   };
   const rps = Number(/^Requests\/sec:\s+([\d.]+)/m.exec(output)?.[1]);
   const failed = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
@@ -268,9 +269,10 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
       `| ${s.name} | ${s.rps.toFixed(0)} | ${(s.rps / bare).toFixed(2)} | ${s.p50} | ${s.p99} | ${s.failed} |`,
   );
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const mode = realServers ? 'real-servers' : 'embedded';
   const section = [
-    '<!-- url-shortener:start -->',
-    '## URL shortener',
+    `<!-- url-shortener:${mode}:start -->`,
+    `## URL shortener, ${realServers ? 'on real servers' : 'on embedded stand-ins'}`,
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:url-shortener\` on ` +
       `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ` +
@@ -283,7 +285,7 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
     '| scenario | req/s | ratio to bare | p50 ms | p99 ms | failed |',
     '|---|---|---|---|---|---|',
     ...rows,
-    '<!-- url-shortener:end -->',
+    `<!-- url-shortener:${mode}:end -->`,
   ].join('\n');
 
   let text: string;
@@ -293,7 +295,9 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
     text =
       '# Benchmarks\n\nFigures written by the benchmark scripts; each section says how it was measured.\n\n';
   }
-  const pattern = /<!-- url-shortener:start -->[\s\S]*<!-- url-shortener:end -->/;
+  const pattern = new RegExp(
+    `<!-- url-shortener:${mode}:start -->[\\s\\S]*<!-- url-shortener:${mode}:end -->`,
+  );
   text = pattern.test(text) ? text.replace(pattern, section) : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(benchmarksFile, await format(text, { parser: 'markdown', printWidth: 100 }));
   console.log(`\nwrote ${benchmarksFile}`);
