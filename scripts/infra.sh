@@ -405,18 +405,24 @@ start_kafka() {
     -cp "$KAFKA_HOME/lib/*" kafka.Kafka "$KAFKA_DIR/server.properties"
 }
 
+# wait_jvm NAME TIMEOUT DIR LOG PORT: waits for NAME_ready; on failure shows DIR/logs/LOG,
+# or the process's own output when the log is still empty.
+wait_jvm() {
+  local name=$1 timeout=$2 dir=$3 log_name=$4 port=$5 rc=0
+  wait_until "$timeout" "$dir/$name.pid" "${name}_ready" || rc=$?
+  ((rc == 0)) && { log "$name ready on 127.0.0.1:$port"; return 0; }
+  local logfile="$dir/logs/$log_name"
+  [[ -s $logfile ]] || logfile="$dir/logs/$name.out"
+  ((rc == 2)) && fail_with_log "$name exited during startup" "$logfile"
+  fail_with_log "$name not ready within ${timeout}s" "$logfile"
+}
+
 kafka_ready() {
   grep -q 'Kafka Server started' "$KAFKA_DIR/logs/server.log" 2>/dev/null && port_open "$KAFKA_PORT"
 }
 
 wait_kafka() {
-  local rc=0
-  wait_until "$KAFKA_TIMEOUT" "$KAFKA_DIR/kafka.pid" kafka_ready || rc=$?
-  ((rc == 0)) && { log "kafka ready on 127.0.0.1:$KAFKA_PORT"; return 0; }
-  local logfile="$KAFKA_DIR/logs/server.log"
-  [[ -s $logfile ]] || logfile="$KAFKA_DIR/logs/kafka.out"
-  ((rc == 2)) && fail_with_log "kafka exited during startup" "$logfile"
-  fail_with_log "kafka not ready within ${KAFKA_TIMEOUT}s" "$logfile"
+  wait_jvm kafka "$KAFKA_TIMEOUT" "$KAFKA_DIR" server.log "$KAFKA_PORT"
 }
 
 stoppables_kafka() { echo "kafka|$KAFKA_DIR/kafka.pid|90"; }
@@ -462,13 +468,7 @@ cassandra_ready() {
 }
 
 wait_cassandra() {
-  local rc=0
-  wait_until "$CASSANDRA_TIMEOUT" "$CASSANDRA_DIR/cassandra.pid" cassandra_ready || rc=$?
-  ((rc == 0)) && { log "cassandra ready on 127.0.0.1:$CASSANDRA_NATIVE_PORT"; return 0; }
-  local logfile="$CASSANDRA_DIR/logs/system.log"
-  [[ -s $logfile ]] || logfile="$CASSANDRA_DIR/logs/cassandra.out"
-  ((rc == 2)) && fail_with_log "cassandra exited during startup" "$logfile"
-  fail_with_log "cassandra not ready within ${CASSANDRA_TIMEOUT}s" "$logfile"
+  wait_jvm cassandra "$CASSANDRA_TIMEOUT" "$CASSANDRA_DIR" system.log "$CASSANDRA_NATIVE_PORT"
 }
 
 stoppables_cassandra() { echo "cassandra|$CASSANDRA_DIR/cassandra.pid|90"; }

@@ -28,6 +28,25 @@ export const TOKEN_MIGRATIONS: Migration[] = [
         'range_end BIGINT NOT NULL, holder VARCHAR(128) NOT NULL, leased_at BIGINT NOT NULL)',
     ],
   },
+  {
+    // Leases of different counters may start at the same value: key them by counter too.
+    id: '002-leases-per-counter',
+    statements: {
+      mysql: [
+        "ALTER TABLE token_leases ADD COLUMN counter_name VARCHAR(64) NOT NULL DEFAULT 'url-codes' FIRST, " +
+          'DROP PRIMARY KEY, ADD PRIMARY KEY (counter_name, range_start)',
+      ],
+      sqlite: [
+        'CREATE TABLE token_leases_v2 (counter_name VARCHAR(64) NOT NULL, ' +
+          'range_start BIGINT NOT NULL, range_end BIGINT NOT NULL, holder VARCHAR(128) NOT NULL, ' +
+          'leased_at BIGINT NOT NULL, PRIMARY KEY (counter_name, range_start))',
+        "INSERT INTO token_leases_v2 SELECT 'url-codes', range_start, range_end, holder, leased_at " +
+          'FROM token_leases',
+        'DROP TABLE token_leases',
+        'ALTER TABLE token_leases_v2 RENAME TO token_leases',
+      ],
+    },
+  },
 ];
 
 /**
@@ -72,8 +91,9 @@ export class RelationalRangeAllocator implements RangeAllocator {
         this.#counter,
       ]);
       await tx.execute(
-        'INSERT INTO token_leases (range_start, range_end, holder, leased_at) VALUES (?, ?, ?, ?)',
-        [start, end, holder, Date.now()],
+        'INSERT INTO token_leases (counter_name, range_start, range_end, holder, leased_at) ' +
+          'VALUES (?, ?, ?, ?, ?)',
+        [this.#counter, start, end, holder, Date.now()],
       );
       return { start, end };
     });
