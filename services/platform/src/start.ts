@@ -34,9 +34,13 @@ async function superviseProcesses(): Promise<void> {
   let stopping = false;
 
   const launch = (system: SystemSpec, spec: ProcessSpec) => {
+    // Each child gets its own process group, so a Ctrl-C reaches only this
+    // supervisor, which then stops every child once, gracefully. The IPC
+    // channel lets a child notice when the supervisor is gone.
     const child = spawn(process.execPath, [system.entry, spec.role], {
       env: { ...process.env, ...spec.env },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
     });
     children.set(`${system.name}/${spec.name}`, child);
     child.on('exit', (code, signal) => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,57 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
+/**
+ * A Ctrl-C: SIGINT to the launcher. A terminal sends it to the whole foreground
+ * process group, which is why the launcher puts each child in a group of its
+ * own (checked below); here the launcher alone gets it.
+ */
+async function interrupt(child: ChildProcess): Promise<number | null> {
+  launched.delete(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  return exited;
+}
+
+/** The process group of each child process of a pid. */
+function childGroups(pid: number): { pid: number; pgid: number }[] {
+  const out = execFileSync('ps', ['-o', 'pid=,pgid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return out
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .map(([child, pgid]) => ({ pid: child!, pgid: pgid! }));
+}
+
+async function create(url: string): Promise<string> {
+  const response = await fetch(`${BASE}/urls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { code: string }).code;
+}
+
+async function visit(code: string, times: number): Promise<void> {
+  for (let i = 0; i < times; i += 1) {
+    const response = await fetch(`${BASE}/${code}`, { redirect: 'manual' });
+    expect(response.status).toBe(301);
+  }
+}
+
+async function clicksOf(code: string, expected: number): Promise<number> {
+  let total = -1;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const stats = (await (await fetch(`${BASE}/urls/${code}/stats`)).json()) as { total: number };
+    total = stats.total;
+    if (total >= expected) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return total;
+}
+
 async function shortenAndFollow(): Promise<void> {
   const created = await fetch(`${BASE}/urls`, {
     method: 'POST',
@@ -65,6 +116,37 @@ describe('npm start', () => {
     expect(await stop(child)).toBe(0);
   });
 
+  it('keeps counting clicks after an embedded restart on the same data', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'start-restart-'));
+    const first = await launch({ DATA_DIR: dataDir, CLICK_FLUSH_MS: '200' });
+    const code = await create('https://example.com/restarted');
+    await visit(code, 2);
+    expect(await clicksOf(code, 2)).toBe(2);
+    expect(await interrupt(first.child)).not.toBeNull();
+
+    await launch({ DATA_DIR: dataDir, CLICK_FLUSH_MS: '200' });
+    await visit(code, 3);
+    expect(await clicksOf(code, 5)).toBe(5);
+  });
+
+  it('counts the clicks still buffered when one process per service gets a Ctrl-C', async () => {
+    const servers = {
+      KAFKA_BROKERS: serverAddress('KAFKA_BROKERS'),
+      REDIS_URL: serverAddress('REDIS_URL'),
+      MYSQL_URL: serverAddress('MYSQL_URL'),
+      CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
+      CASSANDRA_KEYSPACE: 'launcher_test',
+      CLICK_FLUSH_MS: '60000',
+    };
+    const first = await launch(servers);
+    const code = await create('https://example.com/interrupted');
+    await visit(code, 4);
+    expect(await interrupt(first.child)).toBe(0);
+
+    await launch(servers);
+    expect(await clicksOf(code, 4)).toBe(4);
+  });
+
   it('runs one process per service when every server address is set', async () => {
     const { child, banner } = await launch({
       KAFKA_BROKERS: serverAddress('KAFKA_BROKERS'),
@@ -74,6 +156,9 @@ describe('npm start', () => {
       CASSANDRA_KEYSPACE: 'launcher_test',
     });
     expect(banner).toContain('one process per service (4 processes)');
+    const groups = childGroups(child.pid!);
+    expect(groups).toHaveLength(4);
+    for (const group of groups) expect(group.pgid).toBe(group.pid);
     for (const port of [9101, 9102, 9103]) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     }

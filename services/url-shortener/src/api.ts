@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
@@ -38,7 +39,10 @@ export interface ApiDeps {
 const createBody = z.strictObject({
   url: z.string({ message: 'is required' }),
   alias: z.string().optional(),
-  expiresAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time' }).optional(),
+  expiresAt: z.iso
+    .datetime({ offset: true, message: 'expected an ISO 8601 date-time' })
+    .nullable()
+    .optional(),
 });
 
 const statsQuery = z.object({
@@ -201,16 +205,22 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
     started: bigint,
   ) => {
     if (!mapping) {
-      res.writeHead(404, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(
-        JSON.stringify({ error: { code: 'code_not_found', message: 'no link with this code' } }),
-      );
+      const requestId = randomUUID();
+      res.writeHead(404, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'x-request-id': requestId,
+      });
+      const error = { code: 'code_not_found', message: 'no link with this code', requestId };
+      res.end(JSON.stringify({ error }));
       observe(started, req.method!, 404);
       return;
     }
     res.writeHead(status, { location: mapping.target, 'cache-control': cacheControl });
     res.end();
     observe(started, req.method!, status);
+    // HEAD is how link checkers and previews look; only a GET is a visit.
+    if (req.method !== 'GET') return;
     const country = countryHeader ? req.headers[countryHeader] : undefined;
     clicks.push({
       code,

@@ -62,6 +62,8 @@ export async function startClickAggregator(deps: {
   });
 
   await infra.eventLog.createTopic(CLICKS_TOPIC, { partitions: 6 });
+  // Stored positions belong to one incarnation of the log (an in-process log restarts at 0).
+  const consumer = `${AGGREGATOR_GROUP}@${infra.eventLog.incarnation}`;
   const subscription = await infra.eventLog.subscribe({
     group: AGGREGATOR_GROUP,
     topics: [CLICKS_TOPIC],
@@ -78,7 +80,7 @@ export async function startClickAggregator(deps: {
         };
       });
       const all = records.reduce((sum, r) => sum + r.clicks.reduce((n, c) => n + c.count, 0), 0);
-      const fresh = await deps.stats.apply(AGGREGATOR_GROUP, batch.topic, batch.partition, records);
+      const fresh = await deps.stats.apply(consumer, batch.topic, batch.partition, records);
       counted.inc(fresh);
       redelivered.inc(all - fresh);
     },

@@ -46,6 +46,11 @@ describe('enrichClick', () => {
       device: 'desktop',
       browser: 'Chrome',
     });
+    expect(
+      enrichClick('abc1234', visit({ userAgent: 'curl/8.5.0' }), () => undefined),
+    ).toMatchObject({
+      browser: 'unknown',
+    });
     expect(enrichClick('abc1234', visit({ userAgent: '' }), () => undefined)).toMatchObject({
       device: 'unknown',
       browser: 'unknown',

@@ -148,8 +148,8 @@ export function enrichClick(code: string, raw: Visit, lookupCountry: CountryLook
     at: raw.at,
     count: raw.count,
     country: normaliseCountry(raw.country) ?? normaliseCountry(lookupCountry(raw.ip)) ?? 'unknown',
-    device: agent?.platform.type ?? 'unknown',
-    browser: agent?.browser.name ?? 'unknown',
+    device: agent?.platform.type || 'unknown',
+    browser: agent?.browser.name || 'unknown',
     referrer: refererHost(raw.referer),
   };
 }

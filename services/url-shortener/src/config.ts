@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { env, infraSchema, loadConfig, telemetrySchema } from '@platform/kit';
 
+/** Public, so codes made with it are predictable: fine on a laptop, not in a deployment. */
+export const DEFAULT_CODE_SECRET = 'embedded-development-secret';
+
 /** Every variable the URL shortener's processes read, validated once at start. */
 export const configSchema = z.object({
   ...infraSchema.shape,
@@ -9,7 +12,7 @@ export const configSchema = z.object({
   PUBLIC_BASE_URL: z.url().default('http://localhost:8081'),
   WRITE_RPS: env.number(1160).pipe(z.number().positive()),
   RETENTION_DAYS: env.number(3650).pipe(z.number().positive()),
-  CODE_SECRET: z.string().min(8).default('embedded-development-secret'),
+  CODE_SECRET: z.string().min(8).default(DEFAULT_CODE_SECRET),
   REDIRECT_STATUS: z.enum(['301', '302']).default('301').transform(Number),
   REDIRECT_MAX_AGE: z.coerce.number().int().min(0).default(0),
   MAX_URL_LENGTH: env.positiveInt(2048),

@@ -25,6 +25,18 @@ if (unknown.length > 0) {
 const roles = requested.length > 0 ? (requested as (typeof ROLES)[number][]) : [...ROLES];
 const running = await runUrlShortener(readConfig(), roles);
 // Spans are flushed last, after every service has stopped.
-running.lifecycle.handleSignals((code) => {
+const exit = (code: number) => {
   void (tracing?.shutdown() ?? Promise.resolve()).finally(() => process.exit(code));
-});
+};
+running.lifecycle.handleSignals(exit);
+
+// Started by the platform's supervisor: when it goes away, so does this process.
+if (process.connected) {
+  process.on('disconnect', () => {
+    running.logger.info('supervisor gone, shutting down');
+    running.lifecycle.shutdown().then(
+      () => exit(0),
+      () => exit(1),
+    );
+  });
+}

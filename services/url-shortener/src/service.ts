@@ -4,12 +4,13 @@ import {
   connectInfra,
   createLogger,
   createMetrics,
+  isEmbedded,
   type Logger,
   type RunningServer,
 } from '@platform/kit';
 import { startApi } from './api.ts';
 import { startClickAggregator } from './click-aggregator.ts';
-import type { Config } from './config.ts';
+import { DEFAULT_CODE_SECRET, type Config } from './config.ts';
 import { CounterPool, tokenServiceLeaser, type LeaseRange } from './counters.ts';
 import { planCodeLength } from './domain/code-length.ts';
 import { CodeSpace } from './domain/code-space.ts';
@@ -74,6 +75,9 @@ export async function runUrlShortener(config: Config, roles: Role[]): Promise<Ru
 
   if (roles.includes('api')) {
     logger.info({ plan: plan.explanation }, plan.explanation);
+    if (config.CODE_SECRET === DEFAULT_CODE_SECRET && !isEmbedded(config)) {
+      logger.warn('CODE_SECRET is the public default: codes are predictable; set your own');
+    }
     const mappings = new MappingStore(infra.wideColumn, infra.cache, {
       nearCacheSize: config.NEAR_CACHE_SIZE,
       nearCacheTtlMs: config.NEAR_CACHE_TTL_MS,

@@ -185,6 +185,8 @@ describe('url shortener on real servers, one process per service', () => {
       body: JSON.stringify({ url: 'https://example.com/breakdown' }),
     });
     const { code } = (await created.json()) as { code: string };
+    const look = await fetch(`${apis[1]!.url}/${code}`, { method: 'HEAD', redirect: 'manual' });
+    expect(look.status).toBe(301);
     const visit = await fetch(`${apis[0]!.url}/${code}`, {
       redirect: 'manual',
       headers: {

@@ -210,6 +210,26 @@ describe('errors', () => {
     expect(await errorOf(large)).toMatchObject({ code: 'payload_too_large', field: 'body' });
   });
 
+  it('answers a body that is not JSON with 415 naming the content type', async () => {
+    const { url } = await start();
+
+    const text = await postJson(`${url}/echo`, '{"a":1}', { 'content-type': 'text/plain' });
+    const form = await postJson(`${url}/echo`, 'a=1', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    const json = await postJson(`${url}/echo`, '{"a":1}', {
+      'content-type': 'application/json; charset=utf-8',
+    });
+
+    expect(text.status).toBe(415);
+    expect(await errorOf(text)).toMatchObject({
+      code: 'unsupported_media_type',
+      field: 'content-type',
+    });
+    expect(form.status).toBe(415);
+    expect(json.status).toBe(200);
+  });
+
   it('answers a charset it cannot decode with 415', async () => {
     const { url } = await start();
 

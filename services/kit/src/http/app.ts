@@ -42,12 +42,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestContext(logger, metrics));
-  app.use(
-    express.json({
-      limit: options.bodyLimit ?? '16kb',
-      type: (req) => req.headers['content-length'] !== '0' && req.method !== 'GET',
-    }),
-  );
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: options.bodyLimit ?? '16kb', type: hasBody }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -79,6 +75,20 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     },
   };
 }
+
+function hasBody(req: { headers: Record<string, unknown> }): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** A request that carries a body must say it is JSON; anything else is 415. */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  if (hasBody(req) && !req.is('application/json')) {
+    next(httpError('unsupported_media_type', { field: 'content-type' }));
+    return;
+  }
+  next();
+};
 
 function requestContext(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {

@@ -38,6 +38,12 @@ export interface Subscription {
 
 /** The event log: topics of keyed partitions, consumer groups, at-least-once delivery. */
 export interface EventLog {
+  /**
+   * Names this log's offset history. Offsets are only comparable within one
+   * incarnation: an in-process log starts again at zero every time the process
+   * starts, so positions a consumer stored elsewhere must be keyed by it.
+   */
+  readonly incarnation: string;
   createTopic(topic: string, options?: { partitions?: number }): Promise<void>;
   /** Resolves once every record is durably appended. */
   publish(topic: string, records: EventRecord[]): Promise<void>;

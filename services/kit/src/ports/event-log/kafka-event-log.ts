@@ -17,6 +17,8 @@ export interface KafkaOptions {
 
 /** The event-log port on Kafka through kafkajs. */
 export class KafkaEventLog implements EventLog {
+  /** Kafka offsets never restart, short of deleting and re-creating a topic. */
+  readonly incarnation = 'kafka';
   readonly #kafka: Kafka;
   readonly #options: KafkaOptions;
   readonly #subscriptions = new Set<Subscription>();
@@ -43,6 +45,11 @@ export class KafkaEventLog implements EventLog {
   async createTopic(topic: string, options: { partitions?: number } = {}): Promise<void> {
     if (this.#knownTopics.has(topic)) return;
     const admin = await this.#adminClient();
+    // Asking first keeps kafkajs from logging an error for a topic that exists.
+    if ((await admin.listTopics()).includes(topic)) {
+      this.#knownTopics.add(topic);
+      return;
+    }
     await admin.createTopics({
       waitForLeaders: true,
       topics: [

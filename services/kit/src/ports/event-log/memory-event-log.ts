@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type {
   ConsumedRecord,
@@ -27,6 +28,7 @@ const partitionKey = (topic: string, partition: number) => `${topic}/${partition
  * whose handler failed. Nothing survives the process.
  */
 export class MemoryEventLog implements EventLog {
+  readonly incarnation = `in-process:${randomUUID()}`;
   readonly #topics = new Map<string, ConsumedRecord[][]>();
   readonly #groups = new Map<string, Group>();
   readonly #appended = new EventEmitter();
