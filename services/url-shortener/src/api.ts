@@ -5,6 +5,7 @@ import {
   Counter,
   clientRateLimit,
   createHttpApp,
+  httpError,
   idempotency,
   invalidField,
   parseInput,
@@ -50,7 +51,8 @@ const statsQuery = z.object({
   to: z.iso.datetime({ offset: true }).optional(),
 });
 
-const CODE_PATH = /^\/([A-Za-z0-9_-]{1,64})$/;
+/** A code, with an optional trailing slash and query string (tracking parameters). */
+const CODE_PATH = /^\/([A-Za-z0-9_-]{1,64})\/?(?:\?.*)?$/;
 const DAY = 24 * 3600_000;
 
 /** The public API: create, redirect and stats. Redirects bypass express (see redirectPath). */
@@ -170,7 +172,7 @@ async function nextCounter(counters: CounterPool): Promise<number> {
     return await counters.next();
   } catch (error) {
     if (error instanceof CodeSpaceExhausted) throw shortenerError('code_space_exhausted');
-    throw error;
+    throw httpError('unavailable', { message: 'no code range could be leased', cause: error });
   }
 }
 

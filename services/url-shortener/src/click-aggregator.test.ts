@@ -8,7 +8,9 @@ const record = (type: string, version: number, data: unknown) =>
 describe('readClickBatch', () => {
   it('reads a click batch of the known type and version', () => {
     const batch = { code: 'abc', visits: [visit] };
-    expect(readClickBatch(record('url-shortener.clicks', 1, batch))).toEqual(batch);
+    const input = record('url-shortener.clicks', 1, batch);
+    const id = (JSON.parse(input.value.toString()) as { id: string }).id;
+    expect(readClickBatch(input)).toEqual({ id, data: batch });
   });
 
   it.each([

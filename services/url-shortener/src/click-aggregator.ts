@@ -69,14 +69,17 @@ export async function startClickAggregator(deps: {
     topics: [CLICKS_TOPIC],
     handleBatch: async (batch) => {
       const records = batch.records.map((record) => {
-        const batch = readClickBatch(record);
-        if (!batch) {
+        const event = readClickBatch(record);
+        if (!event) {
           skipped.inc();
           logger.warn({ offset: record.offset, partition: record.partition }, 'skipped event');
+          return { offset: record.offset, clicks: [] };
         }
+        const { code, visits } = event.data;
         return {
           offset: record.offset,
-          clicks: (batch?.visits ?? []).map((v) => enrichClick(batch!.code, v, deps.lookupCountry)),
+          eventId: event.id,
+          clicks: visits.map((visit) => enrichClick(code, visit, deps.lookupCountry)),
         };
       });
       const all = records.reduce((sum, r) => sum + r.clicks.reduce((n, c) => n + c.count, 0), 0);
@@ -85,6 +88,14 @@ export async function startClickAggregator(deps: {
       redelivered.inc(all - fresh);
     },
   });
+
+  // Event ids only need keeping for as long as a redelivery can come.
+  const forget = setInterval(() => {
+    deps.stats.forgetEventsSeenBefore(Date.now() - 7 * 24 * 3600_000).catch((error: unknown) => {
+      logger.warn({ err: error }, 'forgetting seen click events failed');
+    });
+  }, 3600_000);
+  forget.unref();
 
   const http = createHttpApp({ logger, metrics, readiness: infra.readiness });
   const server = await serve({
@@ -96,6 +107,7 @@ export async function startClickAggregator(deps: {
     ...server,
     close: async () => {
       http.drain();
+      clearInterval(forget);
       await subscription.close();
       await server.close();
     },
@@ -107,10 +119,13 @@ export async function startClickAggregator(deps: {
  * version understands: such a record is skipped (and counted) rather than
  * retried forever, which would stop the partition behind it.
  */
-export function readClickBatch(record: { value: Buffer }): ClickBatch | undefined {
+export function readClickBatch(record: {
+  value: Buffer;
+}): { id: string; data: ClickBatch } | undefined {
   try {
     const event = decodeEvent<ClickBatch>(record);
     if (event.type !== CLICKS_EVENT || event.version !== CLICKS_SCHEMA_VERSION) return undefined;
+    if (typeof event.id !== 'string' || event.id.length > 64) return undefined;
     const { code, visits } = event.data;
     if (typeof code !== 'string' || !Array.isArray(visits)) return undefined;
     const valid = visits.every(
@@ -122,7 +137,7 @@ export function readClickBatch(record: { value: Buffer }): ClickBatch | undefine
         typeof v.userAgent === 'string' &&
         typeof v.referer === 'string',
     );
-    return valid ? event.data : undefined;
+    return valid ? { id: event.id, data: event.data } : undefined;
   } catch {
     return undefined;
   }

@@ -130,6 +130,16 @@ describe('ClickBuffer', () => {
     await buffer.close();
   });
 
+  it('splits a code with many distinct visits into events of at most 500 visits', async () => {
+    const log = new MemoryEventLog();
+    const buffer = new ClickBuffer({ log, logger, flushSize: 100_000, flushMs: 60_000 });
+    for (let i = 0; i < 1200; i += 1) buffer.push(raw({ code: 'busy', userAgent: `agent ${i}` }));
+    await buffer.close();
+    const events = await drain(log, 3);
+    expect(events.map((e) => e.event.data.visits.length).sort()).toEqual([200, 500, 500]);
+    expect(new Set(events.map((e) => e.event.id)).size).toBe(3);
+  });
+
   it('keeps visits of different minutes apart', async () => {
     const log = new MemoryEventLog();
     const buffer = new ClickBuffer({ log, logger, flushSize: 1000, flushMs: 60_000 });

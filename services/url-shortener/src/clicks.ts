@@ -29,6 +29,14 @@ export interface ClickBatch {
 }
 
 const MAX_BUFFERED_VISITS = 100_000;
+/** Keeps every event far below Kafka's default 1 MB record limit. */
+const MAX_VISITS_PER_EVENT = 500;
+
+interface Unsent {
+  records: EventRecord[];
+  clicks: number;
+  visits: number;
+}
 
 /**
  * Buffers clicks in memory and publishes them every interval or once the
@@ -45,7 +53,7 @@ export class ClickBuffer {
   #codes = new Map<string, Map<string, Visit>>();
   #visits = 0;
   #clicks = 0;
-  #unsent: { records: EventRecord[]; clicks: number } = { records: [], clicks: 0 };
+  #unsent: Unsent = { records: [], clicks: 0, visits: 0 };
   #flushing: Promise<void> | undefined;
   readonly #timer: NodeJS.Timeout;
 
@@ -76,7 +84,7 @@ export class ClickBuffer {
     const visit = visits.get(key);
     if (visit) {
       visit.count += 1;
-    } else if (this.#visits >= MAX_BUFFERED_VISITS) {
+    } else if (this.#visits + this.#unsent.visits >= MAX_BUFFERED_VISITS) {
       this.#onDrop(1);
       return;
     } else {
@@ -122,19 +130,27 @@ export class ClickBuffer {
     }
   }
 
-  /** Everything buffered as events, the events of a failed publish first. */
-  #take(): { records: EventRecord[]; clicks: number } {
+  /**
+   * Everything buffered as events, the events of a failed publish first. A
+   * retried event keeps its id, so the aggregator counts it once even when
+   * part of the failed publish did reach the log.
+   */
+  #take(): Unsent {
     const records = this.#unsent.records;
     const clicks = this.#unsent.clicks + this.#clicks;
+    const visitCount = this.#unsent.visits + this.#visits;
     for (const [code, visits] of this.#codes) {
-      const data: ClickBatch = { code, visits: [...visits.values()] };
-      records.push(encodeEvent(envelope(CLICKS_EVENT, CLICKS_SCHEMA_VERSION, code, data)));
+      const all = [...visits.values()];
+      for (let i = 0; i < all.length; i += MAX_VISITS_PER_EVENT) {
+        const data: ClickBatch = { code, visits: all.slice(i, i + MAX_VISITS_PER_EVENT) };
+        records.push(encodeEvent(envelope(CLICKS_EVENT, CLICKS_SCHEMA_VERSION, code, data)));
+      }
     }
     this.#codes = new Map();
     this.#visits = 0;
     this.#clicks = 0;
-    this.#unsent = { records: [], clicks: 0 };
-    return { records, clicks };
+    this.#unsent = { records: [], clicks: 0, visits: 0 };
+    return { records, clicks, visits: visitCount };
   }
 }
 

@@ -65,6 +65,13 @@ describe.each([
     expect(await total()).toBe(28);
   });
 
+  it('counts an event appended again at a new offset once, by its id', async () => {
+    const retried = { eventId: `event-${randomBytes(4).toString('hex')}`, clicks: [click(start)] };
+    expect(await store.apply(consumer, 'clicks', 3, [{ offset: 0, ...retried }])).toBe(1);
+    expect(await store.apply(consumer, 'clicks', 3, [{ offset: 1, ...retried }])).toBe(0);
+    expect(await total()).toBe(29);
+  });
+
   it('adds folded visits by their count into minutes and breakdowns', async () => {
     const other = `d${randomBytes(4).toString('hex')}`;
     await store.apply(consumer, 'clicks', 2, [

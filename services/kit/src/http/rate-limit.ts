@@ -50,6 +50,8 @@ export function clientRateLimit(options: {
     limit: options.limit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // A cache outage must not take the API down with it: let requests through.
+    passOnStoreError: true,
     store: new CacheRateLimitStore(options.cache, `ratelimit:${options.name}:`),
     handler: (_req, _res, next) => next(httpError('rate_limited')),
   });

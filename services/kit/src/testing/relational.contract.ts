@@ -127,8 +127,18 @@ export function relationalContract(name: string, open: () => Promise<Relational>
       expect(row?.n).toBe(60);
       expect(row?.label).toMatch(/^l\d+$/);
 
-      await db.upsert({ table: counts, row: { k: 'y', n: 1, label: 'first' }, key: ['k'] });
-      await db.upsert({ table: counts, row: { k: 'y', n: 9, label: 'second' }, key: ['k'] });
+      const inserted = await db.upsert({
+        table: counts,
+        row: { k: 'y', n: 1, label: 'first' },
+        key: ['k'],
+      });
+      const ignored = await db.upsert({
+        table: counts,
+        row: { k: 'y', n: 9, label: 'second' },
+        key: ['k'],
+      });
+      expect(inserted.affectedRows).toBe(1);
+      expect(ignored.affectedRows).toBe(0);
       expect(await db.query(`SELECT n, label FROM ${counts} WHERE k = ?`, ['y'])).toEqual([
         { n: 1, label: 'first' },
       ]);

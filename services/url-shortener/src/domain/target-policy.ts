@@ -39,11 +39,11 @@ export function checkTarget(raw: string, policy: TargetPolicy): TargetVerdict {
     return { ok: false, reason: 'must not carry credentials' };
   }
 
-  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  const host = url.hostname.toLowerCase().replace(/\.+$/, '');
   if (!host) return { ok: false, reason: 'must name a host' };
   const addressProblem = checkAddress(host);
   if (addressProblem) return { ok: false, reason: addressProblem };
-  if (host === 'localhost' || host.endsWith('.localhost')) {
+  if (LOOPBACK_NAMES.has(host) || host.endsWith('.localhost')) {
     return { ok: false, reason: 'must not point at a loopback host' };
   }
   if (policy.selfHosts.some((self) => normaliseHost(self) === host)) {
@@ -61,8 +61,14 @@ function checkAddress(host: string): string | undefined {
   if (!ipaddr.isValid(literal)) return undefined;
 
   let address = ipaddr.parse(literal);
-  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
-    address = (address as ipaddr.IPv6).toIPv4Address();
+  if (address.kind() === 'ipv6') {
+    const v6 = address as ipaddr.IPv6;
+    // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible (::a.b.c.d) carry an IPv4.
+    const compatible = v6.parts.slice(0, 6).every((part) => part === 0) && v6.parts[6] !== 0;
+    if (v6.isIPv4MappedAddress() || compatible) {
+      const bytes = v6.toByteArray().slice(12);
+      address = new ipaddr.IPv4(bytes);
+    }
   }
   const range = address.range();
   return range === 'unicast' ? undefined : `must not point at a ${describe(range)} address`;
@@ -82,9 +88,16 @@ function describe(range: string): string {
   return names[range] ?? 'reserved';
 }
 
+const LOOPBACK_NAMES = new Set([
+  'localhost',
+  'ip6-localhost',
+  'ip6-loopback',
+  'localhost.localdomain',
+]);
+
 function normaliseHost(host: string): string {
   try {
-    return new URL(`http://${host}`).hostname.toLowerCase().replace(/\.$/, '');
+    return new URL(`http://${host}`).hostname.toLowerCase().replace(/\.+$/, '');
   } catch {
     return host.toLowerCase();
   }

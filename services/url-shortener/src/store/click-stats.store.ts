@@ -39,6 +39,13 @@ export const CLICK_MIGRATIONS: Migration[] = [
         'PRIMARY KEY (consumer, topic, part))',
     ],
   },
+  {
+    id: '002-click-events-seen',
+    statements: [
+      'CREATE TABLE IF NOT EXISTS click_events_seen (event_id VARCHAR(64) NOT NULL PRIMARY KEY, ' +
+        'seen_at BIGINT NOT NULL)',
+    ],
+  },
 ];
 
 const MINUTE = 60_000;
@@ -65,7 +72,7 @@ export class ClickStatsStore {
     consumer: string,
     topic: string,
     partition: number,
-    records: { offset: number; clicks: Click[] }[],
+    records: { offset: number; eventId?: string; clicks: Click[] }[],
   ): Promise<number> {
     if (records.length === 0) return 0;
     return this.#db.transaction(async (tx) => {
@@ -82,7 +89,23 @@ export class ClickStatsStore {
       const fresh = records.filter((r) => r.offset >= from);
       if (fresh.length === 0) return 0;
 
-      const clicks = fresh.flatMap((r) => r.clicks);
+      // A producer that retries a partly failed publish appends an event again at
+      // a new offset: its id, not its offset, shows it was counted already.
+      const firstSeen: typeof fresh = [];
+      for (const record of fresh) {
+        if (record.eventId === undefined) {
+          firstSeen.push(record);
+          continue;
+        }
+        const seen = await tx.upsert({
+          table: 'click_events_seen',
+          row: { event_id: record.eventId, seen_at: Date.now() },
+          key: ['event_id'],
+        });
+        if (seen.affectedRows > 0) firstSeen.push(record);
+      }
+
+      const clicks = firstSeen.flatMap((r) => r.clicks);
       for (const [key, count] of tally(clicks)) {
         const [code, minute, dimension, value] = JSON.parse(key) as [
           string,
@@ -103,6 +126,12 @@ export class ClickStatsStore {
       );
       return clicks.reduce((sum, click) => sum + click.count, 0);
     });
+  }
+
+  /** Forgets the ids of events seen before a time; redeliveries come within hours, not days. */
+  async forgetEventsSeenBefore(time: number): Promise<number> {
+    return (await this.#db.execute('DELETE FROM click_events_seen WHERE seen_at < ?', [time]))
+      .affectedRows;
   }
 
   async stats(code: string, from: number, to: number): Promise<ClickStats> {

@@ -85,7 +85,8 @@ export class MappingStore {
     const near = this.peek(code);
     if (near) return near;
 
-    const cached = await this.#cache.get(cacheKey(code));
+    // The cache is an optimisation: when it fails, read through to the store.
+    const cached = await this.#cache.get(cacheKey(code)).catch(() => undefined);
     if (cached === ABSENT) return undefined;
     if (cached !== undefined) {
       const mapping = JSON.parse(cached) as Mapping;
@@ -96,7 +97,9 @@ export class MappingStore {
 
     const row = await this.#wide.get(MAPPINGS_TABLE.name, { code });
     if (!row) {
-      await this.#cache.set(cacheKey(code), ABSENT, { ttlMs: ABSENT_TTL_MS });
+      await this.#cache
+        .set(cacheKey(code), ABSENT, { ttlMs: ABSENT_TTL_MS })
+        .catch(() => undefined);
       return undefined;
     }
     const mapping: Mapping = {
@@ -114,8 +117,10 @@ export class MappingStore {
     const untilExpiry = mapping.expiresAt ? mapping.expiresAt - this.#now() : Infinity;
     const ttlMs = Math.min(REDIS_TTL_MS, untilExpiry);
     if (ttlMs <= 0) return;
-    await this.#cache.set(cacheKey(mapping.code), JSON.stringify(mapping), { ttlMs });
     this.#near.set(mapping.code, mapping);
+    await this.#cache
+      .set(cacheKey(mapping.code), JSON.stringify(mapping), { ttlMs })
+      .catch(() => undefined);
   }
 
   #expired(mapping: Mapping): boolean {

@@ -37,6 +37,9 @@ export class MysqlRelational implements Relational {
       bigNumberStrings: false,
       decimalNumbers: true,
       enableKeepAlive: true,
+      // Affected rows count rows written, so an upsert that hits an existing row
+      // and changes nothing reports 0, as SQLite does.
+      flags: ['-FOUND_ROWS'],
     });
   }
 
@@ -48,8 +51,8 @@ export class MysqlRelational implements Relational {
     return runExecute(this.#pool, sql, params);
   }
 
-  async upsert(upsert: Upsert): Promise<void> {
-    await this.execute(...upsertSql('mysql', upsert));
+  upsert(upsert: Upsert): Promise<ExecResult> {
+    return this.execute(...upsertSql('mysql', upsert));
   }
 
   /** Deadlocks roll back and retry the whole function, so fn must be safe to run again. */
@@ -144,9 +147,7 @@ function queryableOn(connection: PoolConnection): Queryable {
     query: <T extends Row = Row>(sql: string, params: SqlValue[] = []) =>
       runQuery<T>(connection, sql, params),
     execute: (sql, params = []) => runExecute(connection, sql, params),
-    upsert: async (upsert) => {
-      await runExecute(connection, ...upsertSql('mysql', upsert));
-    },
+    upsert: (upsert) => runExecute(connection, ...upsertSql('mysql', upsert)),
   };
 }
 

@@ -2,6 +2,7 @@ export type SqlValue = string | number | bigint | null | Uint8Array;
 export type Row = Record<string, unknown>;
 
 export interface ExecResult {
+  /** Rows inserted, updated or deleted; an upsert that changed nothing affects none. */
   affectedRows: number;
   insertId: number | undefined;
 }
@@ -21,8 +22,11 @@ export interface Upsert {
 export interface Queryable {
   query<T extends Row = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
   execute(sql: string, params?: SqlValue[]): Promise<ExecResult>;
-  /** Insert, or on a key collision add to and overwrite the named columns. */
-  upsert(upsert: Upsert): Promise<void>;
+  /**
+   * Insert, or on a key collision add to and overwrite the named columns.
+   * With neither, a collision changes nothing and affects no rows.
+   */
+  upsert(upsert: Upsert): Promise<ExecResult>;
 }
 
 export interface Migration {

@@ -80,10 +80,8 @@ export class SqliteRelational implements Relational {
     return this.#serial(async () => this.#execute(sql, params));
   }
 
-  upsert(upsert: Upsert): Promise<void> {
-    return this.#serial(async () => {
-      this.#execute(...upsertSql('sqlite', upsert));
-    });
+  upsert(upsert: Upsert): Promise<ExecResult> {
+    return this.#serial(async () => this.#execute(...upsertSql('sqlite', upsert)));
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -93,9 +91,7 @@ export class SqliteRelational implements Relational {
         query: async <R extends Row = Row>(sql: string, params: SqlValue[] = []) =>
           this.#query<R>(sql, params),
         execute: async (sql, params = []) => this.#execute(sql, params),
-        upsert: async (upsert) => {
-          this.#execute(...upsertSql('sqlite', upsert));
-        },
+        upsert: async (upsert) => this.#execute(...upsertSql('sqlite', upsert)),
       };
       try {
         const result = await fn(tx);
