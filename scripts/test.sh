@@ -19,7 +19,9 @@ prettier --check . >/dev/null || { prettier --check .; exit 1; }
 
 step "servers"
 scripts/infra.sh install
-if scripts/infra.sh status | grep -qE '^\S+\s+down'; then
+# Read the whole status first: grep -q closing the pipe early fails it under pipefail.
+status="$(scripts/infra.sh status)"
+if grep -qE '^\S+\s+down' <<<"$status"; then
   trap 'step "stopping servers"; scripts/infra.sh down' EXIT
 fi
 scripts/infra.sh up
