@@ -18,10 +18,14 @@ if (allServers) {
 }
 
 async function runInProcess(): Promise<void> {
-  const { readConfig } = await import('@platform/url-shortener/config');
-  const { runUrlShortener, ROLES } = await import('@platform/url-shortener');
-  const shortener = await runUrlShortener(readConfig(), [...ROLES]);
-  shortener.lifecycle.handleSignals();
+  const systems = await Promise.all(SYSTEMS.map((system) => system.runInProcess()));
+  const stop = async (signal: NodeJS.Signals) => {
+    process.stdout.write(`${signal}: stopping\n`);
+    const results = await Promise.allSettled(systems.map((lifecycle) => lifecycle.shutdown()));
+    process.exit(results.every((r) => r.status === 'fulfilled') ? 0 : 1);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 
   const mode = isEmbedded(infra)
     ? 'embedded stand-ins'

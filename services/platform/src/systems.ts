@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { Lifecycle } from '@platform/kit';
 
 /** One process of a system as the launcher starts it when servers are configured. */
 export interface ProcessSpec {
@@ -16,6 +17,8 @@ export interface SystemSpec {
   entry: string;
   /** The processes to run when every server address is set. */
   processes: ProcessSpec[];
+  /** Starts every process of the system inside this one, on whatever adapters are configured. */
+  runInProcess(): Promise<Lifecycle>;
 }
 
 const entry = (system: string) =>
@@ -53,5 +56,9 @@ export const SYSTEMS: SystemSpec[] = [
         env: { PORT: '8081', TOKEN_SERVICE_URLS: 'http://127.0.0.1:9101,http://127.0.0.1:9102' },
       },
     ],
+    async runInProcess() {
+      const { readConfig, runUrlShortener, ROLES } = await import('@platform/url-shortener');
+      return (await runUrlShortener(readConfig(), [...ROLES])).lifecycle;
+    },
   },
 ];

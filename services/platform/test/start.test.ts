@@ -107,7 +107,7 @@ async function shortenAndFollow(): Promise<void> {
 }
 
 describe('npm start', () => {
-  it('runs every system in one process on embedded stand-ins when nothing is configured', async () => {
+  it('runs every system in one process on embedded stand-ins by default', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'start-embedded-'));
     const { child, banner } = await launch({ DATA_DIR: dataDir });
     expect(banner).toContain('embedded stand-ins');

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import { format } from 'prettier';
-import { Redis } from 'ioredis';
+import { connectInfra, createLogger, infraSchema, loadConfig } from '@platform/kit';
+import { mappingCacheKey } from '../src/store/mapping.store.ts';
 
 const ROUNDS = 3;
 const DURATION_S = 8;
@@ -17,7 +18,8 @@ const CONNECTIONS = 32;
 const HOT_CODES = 1000;
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const benchmarksFile = here('../../../docs/benchmarks.md');
-const realServers = Boolean(process.env.KAFKA_BROKERS && process.env.CASSANDRA_CONTACT_POINTS);
+const servers = loadConfig(infraSchema);
+const realServers = Boolean(servers.KAFKA_BROKERS && servers.CASSANDRA_CONTACT_POINTS);
 const dataDir = mkdtempSync(join(tmpdir(), 'url-shortener-bench-'));
 const children = new Set<ChildProcess>();
 
@@ -177,14 +179,20 @@ async function createSome(port: number, count: number): Promise<string[]> {
   return codes;
 }
 
-/** Drops the Redis copies of codes, so the next read of each goes to the store. */
-async function evictFromRedis(codes: string[]): Promise<void> {
-  if (!process.env.REDIS_URL) return;
-  const redis = new Redis(process.env.REDIS_URL);
+/**
+ * Drops the cached copies of codes from the cache the API uses (Redis or Redis
+ * Cluster), so the next read of each goes to the store. The embedded cache
+ * lives in the API process and is gone with it.
+ */
+async function evictFromCache(codes: string[]): Promise<void> {
+  if (!realServers) return;
+  const infra = connectInfra(servers, createLogger('bench', 'warn'), 'bench');
   for (let i = 0; i < codes.length; i += 500) {
-    await redis.del(...codes.slice(i, i + 500).map((code) => `urlshortener:code:${code}`));
+    await Promise.all(
+      codes.slice(i, i + 500).map((code) => infra.cache.delete(mappingCacheKey(code))),
+    );
   }
-  await redis.quit();
+  await infra.close();
 }
 
 const median = (values: number[]) =>
@@ -241,7 +249,7 @@ async function main(): Promise<void> {
     record(`redirect, ${realServers ? 'redis' : 'cache-port'} hit`, redirects(18183, hotPaths));
     await stop(viaRedis);
 
-    await evictFromRedis(created);
+    await evictFromCache(created);
     const cold = api(18184, { NEAR_CACHE_SIZE: '1' });
     await waitFor('http://127.0.0.1:18184/healthz');
     const coldPaths = created.map((code) => `/${code}`);
@@ -264,10 +272,13 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
     failed: s.rounds.reduce((sum, r) => sum + r.non3xx, 0),
   }));
   const bare = summary[0]!.rps;
-  const rows = summary.map(
-    (s) =>
-      `| ${s.name} | ${s.rps.toFixed(0)} | ${(s.rps / bare).toFixed(2)} | ${s.p50} | ${s.p99} | ${s.failed} |`,
-  );
+  const rows = summary.map((s) => {
+    const cells = [s.name, s.rps.toFixed(0), (s.rps / bare).toFixed(2), s.p50, s.p99, s.failed];
+    return `| ${cells.join(' | ')} |`;
+  });
+  const where = realServers
+    ? 'real servers (Redis, Cassandra, MariaDB, Kafka on this machine)'
+    : 'embedded stand-ins';
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const mode = realServers ? 'real-servers' : 'embedded';
   const section = [
@@ -276,9 +287,9 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:url-shortener\` on ` +
       `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ` +
-      `${process.version}, ${realServers ? 'real servers (Redis, Cassandra, MariaDB, Kafka on this machine)' : 'embedded stand-ins'}. ` +
-      `Load from wrk (1 thread, ${CONNECTIONS} connections, ${DURATION_S} s after a 2 s warm-up) on ` +
-      'the same machine; creates and cold reads (each code once) from autocannon. ' +
+      `${process.version}, ${where}. ` +
+      `Load from wrk (1 thread, ${CONNECTIONS} connections, ${DURATION_S} s after a 2 s ` +
+      'warm-up) on the same machine; creates and cold reads (each code once) from autocannon. ' +
       `Median of ${ROUNDS} rounds. ` +
       'The ratio is against the bare `node:http` server measured in the same run.',
     '',
@@ -293,7 +304,8 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
     text = readFileSync(benchmarksFile, 'utf8');
   } catch {
     text =
-      '# Benchmarks\n\nFigures written by the benchmark scripts; each section says how it was measured.\n\n';
+      '# Benchmarks\n\nFigures written by the benchmark scripts; ' +
+      'each section says how it was measured.\n\n';
   }
   const pattern = new RegExp(
     `<!-- url-shortener:${mode}:start -->[\\s\\S]*<!-- url-shortener:${mode}:end -->`,

@@ -8,9 +8,13 @@ end
 
 local agents = {}
 for i = 1, 23 do
-  agents[i] = "Mozilla/5.0 (bench " .. i .. ") AppleWebKit/537.36 (KHTML, like Gecko) Chrome/13" .. i .. ".0 Safari/537.36"
+  agents[i] = "Mozilla/5.0 (bench " .. i .. ") AppleWebKit/537.36 (KHTML, like Gecko) "
+    .. "Chrome/13" .. i .. ".0 Safari/537.36"
 end
-local referrers = { "https://news.ycombinator.com/", "https://www.reddit.com/", "", "https://t.co/x", "https://example.org/" }
+local referrers = {
+  "https://news.ycombinator.com/", "https://www.reddit.com/", "",
+  "https://t.co/x", "https://example.org/",
+}
 local i = 0
 
 request = function()

@@ -56,7 +56,7 @@ const CODE_PATH = /^\/([A-Za-z0-9_-]{1,64})\/?(?:\?.*)?$/;
 const DAY = 24 * 3600_000;
 
 /** The public API: create, redirect and stats. Redirects bypass express (see redirectPath). */
-export async function startApi(deps: ApiDeps): Promise<RunningServer & { clicks: ClickBuffer }> {
+export async function startApi(deps: ApiDeps): Promise<RunningServer> {
   const { config, logger, metrics, infra } = deps;
   const policy: TargetPolicy = {
     maxLength: config.MAX_URL_LENGTH,
@@ -158,7 +158,6 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer & { clicks:
   });
   return {
     ...server,
-    clicks,
     close: async () => {
       http.drain();
       await server.close();

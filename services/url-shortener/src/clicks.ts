@@ -74,7 +74,8 @@ export class ClickBuffer {
 
   push(click: RawClick): void {
     const minute = Math.floor(click.at / 60_000);
-    const key = `${minute}\n${click.ip}\n${click.userAgent}\n${click.referer}\n${click.country ?? ''}`;
+    const { ip, userAgent, referer, country = '' } = click;
+    const key = `${minute}\n${ip}\n${userAgent}\n${referer}\n${country}`;
     let visits = this.#codes.get(click.code);
     if (!visits) {
       visits = new Map();

@@ -1,4 +1,4 @@
-// Entry point of one URL shortener process: `node main.ts <role>...`, or every role when none is named.
+// One URL shortener process: `node main.ts <role>...`, or every role when none is named.
 // Tracing starts before the instrumented libraries load, so the rest is imported afterwards.
 import { ConfigError, parseConfig, telemetrySchema } from '@platform/kit/config';
 import { startTracing } from '@platform/kit/tracing';

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   MemoryCache,
   MysqlRelational,
@@ -47,7 +49,7 @@ async function redis(open: () => Cache, capacity: number): Promise<Replicas> {
 }
 
 const shared = new MemoryCache();
-const sqlitePath = `${process.env.TMPDIR ?? '/tmp'}/token-ranges-${randomBytes(4).toString('hex')}.sqlite`;
+const sqlitePath = join(tmpdir(), `token-ranges-${randomBytes(4).toString('hex')}.sqlite`);
 
 describe.each([
   [

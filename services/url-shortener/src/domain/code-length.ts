@@ -20,7 +20,8 @@ export function planCodeLength(writesPerSecond: number, retentionSeconds: number
   while (62 ** length <= needed) length += 1;
   if (length > MAX_CODE_LENGTH) {
     throw new RangeError(
-      `${needed.toExponential(2)} codes need ${length} characters; at most ${MAX_CODE_LENGTH} are supported`,
+      `${needed.toExponential(2)} codes need ${length} characters; ` +
+        `at most ${MAX_CODE_LENGTH} are supported`,
     );
   }
   const capacity = 62 ** length;

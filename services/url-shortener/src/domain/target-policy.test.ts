@@ -12,7 +12,9 @@ function spellings(address: string): string[] {
   const value = ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
   const hex = (n: number) => `0x${n.toString(16)}`;
   const octal = (n: number) => `0${n.toString(8)}`;
-  const mappedHex = `${((parts[0] << 8) + parts[1]).toString(16)}:${((parts[2] << 8) + parts[3]).toString(16)}`;
+  const high = ((parts[0] << 8) + parts[1]).toString(16);
+  const low = ((parts[2] << 8) + parts[3]).toString(16);
+  const mappedHex = `${high}:${low}`;
   return [
     address,
     `${address}.`,

@@ -82,7 +82,8 @@ export class ClickStatsStore {
         key: ['consumer', 'topic', 'part'],
       });
       const [position] = await tx.query<{ next_offset: number }>(
-        'SELECT next_offset FROM consumer_offsets WHERE consumer = ? AND topic = ? AND part = ? FOR UPDATE',
+        'SELECT next_offset FROM consumer_offsets ' +
+          'WHERE consumer = ? AND topic = ? AND part = ? FOR UPDATE',
         [consumer, topic, partition],
       );
       const from = Number(position?.next_offset ?? 0);

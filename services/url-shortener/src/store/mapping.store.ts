@@ -86,7 +86,7 @@ export class MappingStore {
     if (near) return near;
 
     // The cache is an optimisation: when it fails, read through to the store.
-    const cached = await this.#cache.get(cacheKey(code)).catch(() => undefined);
+    const cached = await this.#cache.get(mappingCacheKey(code)).catch(() => undefined);
     if (cached === ABSENT) return undefined;
     if (cached !== undefined) {
       const mapping = JSON.parse(cached) as Mapping;
@@ -98,7 +98,7 @@ export class MappingStore {
     const row = await this.#wide.get(MAPPINGS_TABLE.name, { code });
     if (!row) {
       await this.#cache
-        .set(cacheKey(code), ABSENT, { ttlMs: ABSENT_TTL_MS })
+        .set(mappingCacheKey(code), ABSENT, { ttlMs: ABSENT_TTL_MS })
         .catch(() => undefined);
       return undefined;
     }
@@ -119,7 +119,7 @@ export class MappingStore {
     if (ttlMs <= 0) return;
     this.#near.set(mapping.code, mapping);
     await this.#cache
-      .set(cacheKey(mapping.code), JSON.stringify(mapping), { ttlMs })
+      .set(mappingCacheKey(mapping.code), JSON.stringify(mapping), { ttlMs })
       .catch(() => undefined);
   }
 
@@ -128,6 +128,7 @@ export class MappingStore {
   }
 }
 
-function cacheKey(code: string): string {
+/** Where a code's mapping is cached. */
+export function mappingCacheKey(code: string): string {
   return `urlshortener:code:${code}`;
 }

@@ -33,14 +33,16 @@ export const TOKEN_MIGRATIONS: Migration[] = [
     id: '002-leases-per-counter',
     statements: {
       mysql: [
-        "ALTER TABLE token_leases ADD COLUMN counter_name VARCHAR(64) NOT NULL DEFAULT 'url-codes' FIRST, " +
+        'ALTER TABLE token_leases ' +
+          "ADD COLUMN counter_name VARCHAR(64) NOT NULL DEFAULT 'url-codes' FIRST, " +
           'DROP PRIMARY KEY, ADD PRIMARY KEY (counter_name, range_start)',
       ],
       sqlite: [
         'CREATE TABLE token_leases_v2 (counter_name VARCHAR(64) NOT NULL, ' +
           'range_start BIGINT NOT NULL, range_end BIGINT NOT NULL, holder VARCHAR(128) NOT NULL, ' +
           'leased_at BIGINT NOT NULL, PRIMARY KEY (counter_name, range_start))',
-        "INSERT INTO token_leases_v2 SELECT 'url-codes', range_start, range_end, holder, leased_at " +
+        'INSERT INTO token_leases_v2 ' +
+          "SELECT 'url-codes', range_start, range_end, holder, leased_at " +
           'FROM token_leases',
         'DROP TABLE token_leases',
         'ALTER TABLE token_leases_v2 RENAME TO token_leases',

@@ -13,7 +13,7 @@ interface Collections {
   list: string[];
 }
 
-/** In-process stand-in for Redis with the same observable behaviour as the contract suite checks. */
+/** In-process stand-in for Redis, with the behaviour the contract suite checks. */
 export class MemoryCache implements Cache {
   readonly #entries = new Map<string, Entry>();
   readonly #channels = new EventEmitter();

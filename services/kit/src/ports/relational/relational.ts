@@ -18,7 +18,7 @@ export interface Upsert {
   replace?: string[];
 }
 
-/** Statements in MySQL-flavoured SQL with `?` placeholders; see Relational for the dialect rules. */
+/** MySQL-flavoured SQL with `?` placeholders; Relational states the dialect rules. */
 export interface Queryable {
   query<T extends Row = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
   execute(sql: string, params?: SqlValue[]): Promise<ExecResult>;
@@ -46,7 +46,7 @@ export interface Relational extends Queryable {
   readonly dialect: 'mysql' | 'sqlite';
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Applies the migrations of a scope not applied yet, in order; safe to run from many processes. */
+  /** Applies a scope's pending migrations in order; safe to run from many processes. */
   migrate(scope: string, migrations: Migration[]): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
