@@ -32,12 +32,17 @@ export interface Infra {
  */
 export function connectInfra(config: InfraConfig, logger: Logger, clientId: string): Infra {
   const eventLog = config.KAFKA_BROKERS
-    ? new KafkaEventLog({ brokers: config.KAFKA_BROKERS, clientId, logger })
+    ? new KafkaEventLog({
+        brokers: config.KAFKA_BROKERS,
+        clientId,
+        logger,
+        prefix: config.NAME_PREFIX,
+      })
     : shared('eventLog', () => new MemoryEventLog());
   const cache = config.REDIS_CLUSTER_NODES
-    ? new RedisCache({ clusterNodes: config.REDIS_CLUSTER_NODES })
+    ? new RedisCache({ clusterNodes: config.REDIS_CLUSTER_NODES, prefix: config.NAME_PREFIX })
     : config.REDIS_URL
-      ? new RedisCache({ url: config.REDIS_URL })
+      ? new RedisCache({ url: config.REDIS_URL, prefix: config.NAME_PREFIX })
       : shared('cache', () => new MemoryCache());
   const relational = config.MYSQL_URL
     ? new MysqlRelational(config.MYSQL_URL)

@@ -1,14 +1,60 @@
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { eventLogContract } from '../src/testing/event-log.contract.ts';
 import { serverAddress } from '../src/testing/servers.ts';
 import { KafkaEventLog } from '../src/ports/event-log/kafka-event-log.ts';
+import type { ConsumedRecord } from '../src/ports/event-log/event-log.ts';
 
-eventLogContract(
-  'kafka',
-  async () =>
-    new KafkaEventLog({
-      brokers: serverAddress('KAFKA_BROKERS').split(','),
-      clientId: 'contract-test',
-      logger: pino({ level: 'warn' }),
-    }),
-);
+const open = (prefix?: string) =>
+  new KafkaEventLog({
+    brokers: serverAddress('KAFKA_BROKERS').split(','),
+    clientId: 'contract-test',
+    logger: pino({ level: 'warn' }),
+    ...(prefix === undefined ? {} : { prefix }),
+  });
+
+eventLogContract('kafka', async () => open());
+
+describe('kafka event log with a name prefix', () => {
+  const run = randomBytes(4).toString('hex');
+  const logs = [open(`a-${run}.`), open(`b-${run}.`)];
+  afterAll(() => Promise.all(logs.map((log) => log.close())));
+
+  it('keeps topics and consumer groups of two deployments apart', async () => {
+    const [a, b] = logs as [KafkaEventLog, KafkaEventLog];
+    const seen: Record<'a' | 'b', ConsumedRecord[]> = { a: [], b: [] };
+    for (const [name, log] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      await log.subscribe({
+        group: 'readers',
+        topics: ['orders'],
+        handleBatch: async (batch) => {
+          seen[name].push(...batch.records);
+        },
+      });
+    }
+    await a.publish(
+      'orders',
+      [1, 2, 3].map((i) => ({ key: `k${i}`, value: Buffer.from(`${i}`) })),
+    );
+    await b.publish('orders', [{ key: 'only-b', value: Buffer.from('b') }]);
+
+    const deadline = Date.now() + 30_000;
+    while (seen.a.length < 3 || seen.b.length < 1 || (await a.lag('readers', 'orders')) > 0) {
+      if (Date.now() > deadline) throw new Error(`not consumed: ${JSON.stringify(seen)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen.a.map((r) => r.key).sort()).toEqual(['k1', 'k2', 'k3']);
+    expect(seen.b.map((r) => r.key)).toEqual(['only-b']);
+    // Handlers see the name they asked for, not the prefixed one.
+    expect(new Set([...seen.a, ...seen.b].map((r) => r.topic))).toEqual(new Set(['orders']));
+    expect(await b.lag('readers', 'orders')).toBe(0);
+  }, 60_000);
+
+  it('names a distinct incarnation per prefix, since positions differ per topic', () => {
+    const [a, b] = logs as [KafkaEventLog, KafkaEventLog];
+    expect(new Set([a.incarnation, b.incarnation, open().incarnation]).size).toBe(3);
+  });
+});

@@ -136,6 +136,7 @@ describe('npm start', () => {
       MYSQL_URL: serverAddress('MYSQL_URL'),
       CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
       CASSANDRA_KEYSPACE: 'launcher_test',
+      NAME_PREFIX: 'launcher-test.',
       CLICK_FLUSH_MS: '60000',
     };
     const first = await launch(servers);
@@ -154,6 +155,7 @@ describe('npm start', () => {
       MYSQL_URL: serverAddress('MYSQL_URL'),
       CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
       CASSANDRA_KEYSPACE: 'launcher_test',
+      NAME_PREFIX: 'launcher-test.',
     });
     expect(banner).toContain('one process per service (4 processes)');
     const groups = childGroups(child.pid!);

@@ -17,6 +17,8 @@ const env: Record<string, string> = {
   MYSQL_URL: serverAddress('MYSQL_URL'),
   CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
   CASSANDRA_KEYSPACE: `e2e_${run}`,
+  // Other suites run the shortener on the same servers at the same time.
+  NAME_PREFIX: `e2e-${run}.`,
   CODE_SECRET: `e2e-secret-${run}`,
   LOG_LEVEL: 'warn',
   CREATE_RATE_LIMIT: '1000000',
@@ -55,11 +57,27 @@ async function aggregatorMetric(name: string): Promise<number> {
 }
 
 const aggregatorLag = () => aggregatorMetric('urlshortener_click_aggregator_lag');
+const aggregatorCounted = () => aggregatorMetric('urlshortener_clicks_aggregated_total');
 
-async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 90_000) {
+/** Polls `read` until `done` holds; on timeout the error shows what was read and the aggregator's log. */
+async function waitUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 90_000,
+) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  const seen: T[] = [];
+  for (;;) {
+    const value = await read();
+    if (done(value)) return;
+    if (seen.at(-1) !== value) seen.push(value);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${what}; read ${seen.slice(-20).join(', ')}\n` +
+          `aggregator log:\n${tail(aggregator.logFile)}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -146,10 +164,7 @@ describe('url shortener on real servers, one process per service', () => {
     const again = codes.slice(0, 2000);
 
     // The first round of clicks is on the log; kill the aggregator while it works through it.
-    await waitUntil(
-      'the aggregator to start counting',
-      async () => (await aggregatorLag()) < TOTAL,
-    );
+    await waitUntil('the aggregator to start counting', aggregatorCounted, (n) => n > 0);
     aggregator.child.kill('SIGKILL');
     await aggregator.exited;
 
@@ -162,7 +177,7 @@ describe('url shortener on real servers, one process per service', () => {
 
     aggregator = await startAggregator('click-aggregator-2');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await waitUntil('the aggregator to catch up', async () => (await aggregatorLag()) === 0);
+    await waitUntil('the aggregator to catch up', aggregatorLag, (lag) => lag === 0);
 
     const expected = new Map(codes.map((code) => [code, 1]));
     for (const code of again) expected.set(code, 2);
@@ -198,10 +213,14 @@ describe('url shortener on real servers, one process per service', () => {
     expect(visit.status).toBe(301);
 
     let stats: Record<string, unknown> = {};
-    await waitUntil('the click to be counted', async () => {
-      stats = (await (await fetch(`${api.url}/urls/${code}/stats`)).json()) as typeof stats;
-      return stats.total === 1;
-    });
+    await waitUntil(
+      'the click to be counted',
+      async () => {
+        stats = (await (await fetch(`${api.url}/urls/${code}/stats`)).json()) as typeof stats;
+        return stats.total;
+      },
+      (total) => total === 1,
+    );
     expect(stats).toMatchObject({
       total: 1,
       country: { FR: 1 },

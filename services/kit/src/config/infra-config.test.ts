@@ -20,6 +20,7 @@ describe('infraSchema', () => {
       CASSANDRA_KEYSPACE: 'platform',
       CASSANDRA_REPLICATION_FACTOR: 1,
       DATA_DIR: '.data',
+      NAME_PREFIX: '',
     });
     expect(isEmbedded(config)).toBe(true);
   });
@@ -71,6 +72,15 @@ describe('infraSchema', () => {
     );
     expect(problemWith({ CASSANDRA_KEYSPACE: 'my-keyspace' })).toMatch(
       /^invalid configuration: CASSANDRA_KEYSPACE: /,
+    );
+  });
+
+  it('takes a name prefix of topic-safe characters only', () => {
+    expect(parseConfig(infraSchema, { NAME_PREFIX: 'staging.v2_' }).NAME_PREFIX).toBe(
+      'staging.v2_',
+    );
+    expect(problemWith({ NAME_PREFIX: 'has space' })).toBe(
+      'invalid configuration: NAME_PREFIX: expected letters, digits, ".", "_" or "-"',
     );
   });
 });

@@ -20,6 +20,12 @@ export const infraSchema = z.object({
   CASSANDRA_KEYSPACE: z.string().regex(/^\w+$/).default('platform'),
   CASSANDRA_REPLICATION_FACTOR: env.positiveInt(1),
   DATA_DIR: z.string().default('.data'),
+  /** Put before Kafka topic and group names and Redis keys, so deployments can share servers. */
+  NAME_PREFIX: z
+    .string()
+    .regex(/^[\w.-]*$/, 'expected letters, digits, ".", "_" or "-"')
+    .max(64)
+    .default(''),
 });
 
 export type InfraConfig = z.infer<typeof infraSchema>;

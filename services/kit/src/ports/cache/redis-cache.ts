@@ -1,7 +1,10 @@
 import { Cluster, Redis } from 'ioredis';
 import type { Cache } from './cache.ts';
 
-export type RedisTarget = { url: string } | { clusterNodes: string[] };
+export type RedisTarget = ({ url: string } | { clusterNodes: string[] }) & {
+  /** Put before every key and channel name, so deployments can share one Redis. */
+  prefix?: string;
+};
 
 /** The cache port on Redis or Redis Cluster through ioredis. */
 export class RedisCache implements Cache {
@@ -9,9 +12,11 @@ export class RedisCache implements Cache {
   readonly #target: RedisTarget;
   #subscriber: Redis | Cluster | undefined;
   readonly #handlers = new Map<string, Set<(message: string) => void>>();
+  readonly #prefix: string;
 
   constructor(target: RedisTarget) {
     this.#target = target;
+    this.#prefix = target.prefix ?? '';
     this.#client = connect(target);
   }
 
@@ -119,10 +124,12 @@ export class RedisCache implements Cache {
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.#client.publish(channel, message);
+    // ioredis prefixes keys only; channels are not keys.
+    await this.#client.publish(this.#prefix + channel, message);
   }
 
-  async subscribe(channel: string, onMessage: (message: string) => void) {
+  async subscribe(name: string, onMessage: (message: string) => void) {
+    const channel = this.#prefix + name;
     const subscriber = this.#ensureSubscriber();
     let handlers = this.#handlers.get(channel);
     if (!handlers) {
@@ -161,14 +168,20 @@ export class RedisCache implements Cache {
 }
 
 function connect(target: RedisTarget): Redis | Cluster {
+  const keyPrefix = target.prefix ?? '';
   if ('url' in target) {
-    return new Redis(target.url, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+    return new Redis(target.url, {
+      maxRetriesPerRequest: 3,
+      enableAutoPipelining: true,
+      keyPrefix,
+    });
   }
   const nodes = target.clusterNodes.map((node) => {
     const [host, port] = node.split(':');
     return { host: host!, port: Number(port) };
   });
   return new Cluster(nodes, {
+    keyPrefix,
     enableAutoPipelining: true,
     redisOptions: { maxRetriesPerRequest: 3 },
     // Re-resolve slots from the seed list when every known node is gone (pods restarted).

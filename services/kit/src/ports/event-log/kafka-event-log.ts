@@ -13,12 +13,17 @@ export interface KafkaOptions {
   clientId: string;
   logger: Logger;
   defaultPartitions?: number;
+  /** Put before every topic and consumer group name, so deployments can share one Kafka. */
+  prefix?: string;
 }
 
 /** The event-log port on Kafka through kafkajs. */
 export class KafkaEventLog implements EventLog {
-  /** Kafka offsets never restart, short of deleting and re-creating a topic. */
-  readonly incarnation = 'kafka';
+  /**
+   * Kafka offsets never restart, short of deleting and re-creating a topic; a
+   * name prefix makes other topics, whose positions are their own.
+   */
+  readonly incarnation: string;
   readonly #kafka: Kafka;
   readonly #options: KafkaOptions;
   readonly #subscriptions = new Set<Subscription>();
@@ -28,6 +33,7 @@ export class KafkaEventLog implements EventLog {
 
   constructor(options: KafkaOptions) {
     this.#options = options;
+    this.incarnation = options.prefix ? `kafka/${options.prefix}` : 'kafka';
     const log = options.logger.child({ component: 'kafkajs' });
     this.#kafka = new Kafka({
       clientId: options.clientId,
@@ -42,7 +48,8 @@ export class KafkaEventLog implements EventLog {
     });
   }
 
-  async createTopic(topic: string, options: { partitions?: number } = {}): Promise<void> {
+  async createTopic(name: string, options: { partitions?: number } = {}): Promise<void> {
+    const topic = this.#name(name);
     if (this.#knownTopics.has(topic)) return;
     const admin = await this.#adminClient();
     // Asking first keeps kafkajs from logging an error for a topic that exists.
@@ -63,7 +70,7 @@ export class KafkaEventLog implements EventLog {
     if (records.length === 0) return;
     const producer = await this.#producerClient();
     await producer.send({
-      topic,
+      topic: this.#name(topic),
       acks: -1,
       messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
     });
@@ -72,21 +79,26 @@ export class KafkaEventLog implements EventLog {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     for (const topic of options.topics) await this.createTopic(topic);
     const consumer = this.#kafka.consumer({
-      groupId: options.group,
+      groupId: this.#name(options.group),
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+    await consumer.subscribe({
+      topics: options.topics.map((t) => this.#name(t)),
+      fromBeginning: true,
+    });
+    const unprefixed = (topic: string) => topic.slice(this.#name('').length);
     const maxBatch = options.maxBatchSize ?? 500;
 
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        const topic = unprefixed(batch.topic);
         const all: ConsumedRecord[] = batch.messages.map((m) => ({
-          topic: batch.topic,
+          topic,
           partition: batch.partition,
           offset: Number(m.offset),
           timestamp: Number(m.timestamp),
@@ -99,7 +111,7 @@ export class KafkaEventLog implements EventLog {
         for (let i = 0; i < all.length; i += maxBatch) {
           if (!isRunning() || isStale()) return;
           const records = all.slice(i, i + maxBatch);
-          await options.handleBatch({ topic: batch.topic, partition: batch.partition, records });
+          await options.handleBatch({ topic, partition: batch.partition, records });
           const last = records[records.length - 1]!;
           resolveOffset(String(last.offset));
           await consumer.commitOffsets([
@@ -123,8 +135,8 @@ export class KafkaEventLog implements EventLog {
   async lag(group: string, topic: string): Promise<number> {
     const admin = await this.#adminClient();
     const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId: group, topics: [topic] }),
+      admin.fetchTopicOffsets(this.#name(topic)),
+      admin.fetchOffsets({ groupId: this.#name(group), topics: [this.#name(topic)] }),
     ]);
     const done = new Map(
       (committed[0]?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]),
@@ -143,6 +155,10 @@ export class KafkaEventLog implements EventLog {
       this.#producer?.then((p) => p.disconnect()),
       this.#admin?.then((a) => a.disconnect()),
     ]);
+  }
+
+  #name(topicOrGroup: string): string {
+    return (this.#options.prefix ?? '') + topicOrGroup;
   }
 
   #adminClient(): Promise<Admin> {
