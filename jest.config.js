@@ -26,5 +26,7 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/services/*/test/**/*.test.ts'],
     },
+    // Charts, image, dashboards, rules and load tests, checked with the real tools.
+    { ...common, displayName: 'packaging', testMatch: ['<rootDir>/test/**/*.test.ts'] },
   ],
 };

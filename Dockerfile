@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# One image for every service and operator of the platform. The service is
+# chosen by the container's arguments, e.g.
+#   args: ["services/url-shortener/src/main.ts", "api"]
+# Node 24 runs the TypeScript sources directly (type stripping): no build step.
+
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
+
+# Production dependencies only, resolved from the lockfile.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY services/kit/package.json services/kit/
+COPY services/platform/package.json services/platform/
+COPY services/url-shortener/package.json services/url-shortener/
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--disable-warning=ExperimentalWarning
+WORKDIR /app
+COPY --from=deps --chown=root:root /app /app
+COPY --chown=root:root services /app/services
+# The image's own "node" user (uid 1000); the charts also run it read-only.
+USER 1000:1000
+EXPOSE 8081
+ENTRYPOINT ["node"]
+CMD ["services/platform/src/start.ts"]

@@ -1,0 +1,108 @@
+{{/*
+A service's Deployment:
+  (dict "root" $ "name" "api" "component" .Values.api
+        "args" (list "services/x/src/main.ts" "api") "portVariable" "PORT" "extraEnv" "<yaml>")
+The component's values give port, replicas, resources, drainSeconds and env;
+the chart's values give the image, env shared by every component and pod
+annotations; extraEnv adds env entries the chart computes (Secret references,
+other services' addresses).
+*/}}
+{{- define "platform-lib.deployment" -}}
+{{- $c := .component -}}
+{{- $values := .root.Values -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "platform-lib.fullname" . }}
+  labels:
+    {{- include "platform-lib.labels" . | nindent 4 }}
+spec:
+  {{- if not (and $c.autoscaling $c.autoscaling.enabled) }}
+  replicas: {{ $c.replicas }}
+  {{- end }}
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels:
+      {{- include "platform-lib.selectorLabels" . | nindent 6 }}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 0
+      maxSurge: 1
+  template:
+    metadata:
+      labels:
+        {{- include "platform-lib.labels" . | nindent 8 }}
+      {{- with $values.podAnnotations }}
+      annotations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    spec:
+      automountServiceAccountToken: false
+      enableServiceLinks: false
+      securityContext:
+        {{- include "platform-lib.podSecurityContext" . | nindent 8 }}
+      # Endpoints are removed while SIGTERM arrives; the preStop sleep covers the race.
+      terminationGracePeriodSeconds: {{ add $c.drainSeconds 10 }}
+      {{- with $values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: kubernetes.io/hostname
+          whenUnsatisfiable: ScheduleAnyway
+          labelSelector:
+            matchLabels:
+              {{- include "platform-lib.selectorLabels" . | nindent 14 }}
+      containers:
+        - name: {{ .name }}
+          image: {{ include "platform-lib.image" . | quote }}
+          imagePullPolicy: {{ $values.image.pullPolicy }}
+          args:
+            {{- toYaml .args | nindent 12 }}
+          ports:
+            - name: http
+              containerPort: {{ $c.port }}
+              protocol: TCP
+          env:
+            - name: {{ .portVariable }}
+              value: {{ $c.port | quote }}
+            {{- /* A component's own env wins over the chart-wide one. */}}
+            {{- range $name, $value := merge (deepCopy (default dict $c.env)) (default dict $values.env) }}
+            - name: {{ $name }}
+              value: {{ $value | toString | quote }}
+            {{- end }}
+            {{- with .extraEnv }}
+            {{- . | nindent 12 }}
+            {{- end }}
+          startupProbe:
+            httpGet: { path: /healthz, port: http }
+            periodSeconds: 2
+            failureThreshold: 60
+          livenessProbe:
+            httpGet: { path: /healthz, port: http }
+            periodSeconds: 10
+            timeoutSeconds: 2
+            failureThreshold: 3
+          readinessProbe:
+            httpGet: { path: /readyz, port: http }
+            periodSeconds: 5
+            timeoutSeconds: 2
+            failureThreshold: 2
+          lifecycle:
+            preStop:
+              sleep:
+                seconds: {{ $c.drainSeconds }}
+          resources:
+            {{- toYaml $c.resources | nindent 12 }}
+          securityContext:
+            {{- include "platform-lib.containerSecurityContext" . | nindent 12 }}
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        - name: tmp
+          emptyDir:
+            sizeLimit: 64Mi
+{{- end -}}

@@ -1,0 +1,22 @@
+{{/*
+Scrapes a component's /metrics; the job label is the Service's name.
+kube-prometheus-stack selects monitors by its release label unless its
+selectors are opened.
+*/}}
+{{- define "platform-lib.serviceMonitor" -}}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "platform-lib.fullname" . }}
+  labels:
+    {{- include "platform-lib.labels" . | nindent 4 }}
+    release: {{ .root.Values.monitoring.release }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "platform-lib.selectorLabels" . | nindent 6 }}
+  endpoints:
+    - port: http
+      path: /metrics
+      interval: {{ .root.Values.monitoring.scrapeInterval }}
+{{- end -}}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Kubernetes tooling for the packaging checks, built or installed here because
+# no container runtime, cluster or release download is reachable:
+#
+#   helm            go install helm.sh/helm/v4/cmd/helm (Go module proxy)
+#   k6              built from infra/kube/k6 (go.k6.io/k6/v2, unmodified; the proxy lists
+#                   no versions of it, which `go install pkg@version` needs)
+#   kube-apiserver  built from infra/kube/apiserver (k8s.io/kubernetes, staging modules pinned)
+#   etcd            built from infra/kube/etcd (go.etcd.io/etcd/server/v3)
+#   promtool        Debian's prometheus package, which also brings the prometheus server
+#
+#   scripts/tools.sh install   build what is missing (cached under $PLATFORM_CACHE/tools)
+#   scripts/tools.sh env       print `export` lines: PATH and one variable per tool
+#   scripts/tools.sh status    show which tools are built
+#
+# Versions: infra/versions.env and the go.mod files under infra/kube.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC1091 # KEY=value file, see infra/versions.env
+source "$ROOT/infra/versions.env"
+CACHE="${PLATFORM_CACHE:-$HOME/.cache/platform}"
+TOOLS="$CACHE/tools"
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# A build module's cache key: what it pins and what it builds.
+module_key() { cat "$1/go.mod" "$1/go.sum" "$1"/*.go | sha256sum | cut -c1-12; }
+
+dir_of() {
+  case $1 in
+    helm) echo "$TOOLS/helm-$HELM_VERSION" ;;
+    k6) echo "$TOOLS/k6-$(module_key "$ROOT/infra/kube/k6")" ;;
+    kube-apiserver) echo "$TOOLS/kube-apiserver-$(module_key "$ROOT/infra/kube/apiserver")" ;;
+    etcd) echo "$TOOLS/etcd-$(module_key "$ROOT/infra/kube/etcd")" ;;
+    *) die "unknown tool $1" ;;
+  esac
+}
+
+require_go() {
+  command -v go >/dev/null || die "Go is needed to build $1 (https://go.dev/doc/install; Go 1.26 or newer)"
+}
+
+# build <tool> <command...>: run the command with GOBIN and -o pointing into a
+# staging directory, then move it into place, so a killed build leaves nothing half made.
+build() {
+  local tool=$1 dest staging started
+  shift
+  dest=$(dir_of "$tool")
+  [[ -x $dest/$tool ]] && return 0
+  require_go "$tool"
+  staging="$dest.partial"
+  rm -rf "$staging"
+  mkdir -p "$staging"
+  started=$SECONDS
+  log "building $tool into $dest (several minutes on a cold Go cache)"
+  OUT="$staging" "$@" || die "building $tool failed"
+  [[ -x $staging/$tool ]] || die "building $tool produced no $staging/$tool"
+  rm -rf "$dest"
+  mv "$staging" "$dest"
+  log "built $tool in $((SECONDS - started))s"
+}
+
+build_helm() {
+  GOBIN="$OUT" GOFLAGS=-trimpath go install -ldflags='-s -w' "helm.sh/helm/v4/cmd/helm@v$HELM_VERSION"
+}
+build_module() { # build_module <dir> <binary>
+  (cd "$1" && go build -mod=readonly -trimpath -ldflags='-s -w' -o "$OUT/$2" .)
+}
+
+install_promtool() {
+  if command -v promtool >/dev/null && command -v prometheus >/dev/null; then return 0; fi
+  log "apt-get install prometheus (promtool and the prometheus server)"
+  [[ $(id -u) == 0 ]] || die "installing Debian's prometheus package needs root"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # The package starts a system Prometheus on :9090 where an init system runs; tests start their own.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+}
+
+cmd_install() {
+  local started=$SECONDS
+  install_promtool
+  build helm build_helm
+  build k6 build_module "$ROOT/infra/kube/k6" k6
+  build etcd build_module "$ROOT/infra/kube/etcd" etcd
+  build kube-apiserver build_module "$ROOT/infra/kube/apiserver" kube-apiserver
+  log "tools ready in $((SECONDS - started))s"
+}
+
+cmd_env() {
+  local path="" tool dir
+  for tool in helm k6 kube-apiserver etcd; do
+    dir=$(dir_of "$tool")
+    [[ -x $dir/$tool ]] || die "$tool is not built; run: scripts/tools.sh install"
+    path="$dir:$path"
+    printf 'export %s=%q\n' "$(tr 'a-z-' 'A-Z_' <<<"$tool")_BIN" "$dir/$tool"
+  done
+  printf 'export PROMTOOL_BIN=%q PROMETHEUS_BIN=%q\n' "$(command -v promtool)" "$(command -v prometheus)"
+  printf 'export PATH=%q"$PATH"\n' "$path"
+}
+
+cmd_status() {
+  local tool dir
+  for tool in helm k6 kube-apiserver etcd; do
+    dir=$(dir_of "$tool")
+    if [[ -x $dir/$tool ]]; then echo "$tool: $dir/$tool"; else echo "$tool: not built"; fi
+  done
+  echo "promtool: $(command -v promtool || echo 'not installed')"
+}
+
+case ${1:-} in
+  install) cmd_install ;;
+  env) cmd_env ;;
+  status) cmd_status ;;
+  *) die "usage: scripts/tools.sh install|env|status" ;;
+esac

@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+
+export const CHARTS = fileURLToPath(new URL('../../charts/', import.meta.url));
+
+/** A tool provisioned by scripts/tools.sh, found through the variable its env prints. */
+export function tool(variable: string): string {
+  const path = process.env[variable];
+  if (!path || !existsSync(path)) {
+    throw new Error(
+      `${variable} is not set: run scripts/tools.sh install, then eval "$(scripts/tools.sh env)"`,
+    );
+  }
+  return path;
+}
+
+export interface Rendered {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  /** The template file the object came from, as helm's "# Source:" comment names it. */
+  source: string;
+  [field: string]: unknown;
+}
+
+const run = promisify(execFile);
+
+export async function helm(args: string[]): Promise<string> {
+  const { stdout } = await run(tool('HELM_BIN'), args, { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+/** Vendors a chart's dependencies (the library chart) when it has any. */
+export async function buildDependencies(chart: string): Promise<void> {
+  if (/^dependencies:/m.test(readFileSync(join(CHARTS, chart, 'Chart.yaml'), 'utf8'))) {
+    await helm(['dependency', 'build', join(CHARTS, chart)]);
+  }
+}
+
+/** `helm template` of a chart with extra values files and --set pairs, parsed. */
+export async function render(
+  chart: string,
+  options: { valuesFiles?: string[]; set?: Record<string, string>; namespace?: string } = {},
+): Promise<Rendered[]> {
+  const args = [
+    'template',
+    chart,
+    join(CHARTS, chart),
+    '--namespace',
+    options.namespace ?? 'platform',
+  ];
+  for (const file of options.valuesFiles ?? []) args.push('--values', join(CHARTS, chart, file));
+  for (const [key, value] of Object.entries(options.set ?? {}))
+    args.push('--set', `${key}=${value}`);
+  const out = await helm(args);
+  return parseAllDocuments(out).flatMap((doc) => {
+    const object = doc.toJS() as Rendered | null;
+    if (!object) return [];
+    const source = /# Source: (\S+)/.exec(String(doc.commentBefore ?? ''))?.[1] ?? '';
+    return [{ ...object, source }];
+  });
+}
+
+/** The values files of a chart: values.yaml first, then every values-*.yaml profile. */
+export function valuesFiles(chart: string): string[] {
+  const extra = readdirSync(join(CHARTS, chart)).filter((f) => /^values-.+\.ya?ml$/.test(f));
+  return ['values.yaml', ...extra.sort()];
+}
