@@ -20,9 +20,11 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NODE_OPTIONS=--disable-warning=ExperimentalWarning
 WORKDIR /app
-COPY --from=deps --chown=root:root /app /app
-COPY --chown=root:root services /app/services
-# The image's own "node" user (uid 1000); the charts also run it read-only.
+COPY --from=deps /app /app
+# Owned by the app's user so Tilt's live update can sync into it; the charts
+# mount the root filesystem read-only everywhere else.
+COPY --chown=1000:1000 services /app/services
+# The image's own "node" user (uid 1000).
 USER 1000:1000
 EXPOSE 8081
 ENTRYPOINT ["node"]

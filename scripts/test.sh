@@ -27,5 +27,9 @@ fi
 scripts/infra.sh up
 eval "$(scripts/infra.sh env)"
 
+step "kubernetes tools"
+scripts/tools.sh install
+eval "$(scripts/tools.sh env)"
+
 step "jest"
 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js "$@"

@@ -7,6 +7,8 @@
 #                   no versions of it, which `go install pkg@version` needs)
 #   kube-apiserver  built from infra/kube/apiserver (k8s.io/kubernetes, staging modules pinned)
 #   etcd            built from infra/kube/etcd (go.etcd.io/etcd/server/v3)
+#   tiltfile-check  built from infra/kube/tiltfile-check: runs the Tiltfile in go.starlark.net,
+#                   Tilt's interpreter, with its builtins recorded (Tilt itself is not served)
 #   promtool        Debian's prometheus package, which also brings the prometheus server
 #
 #   scripts/tools.sh install   build what is missing (cached under $PLATFORM_CACHE/tools)
@@ -34,6 +36,7 @@ dir_of() {
     k6) echo "$TOOLS/k6-$(module_key "$ROOT/infra/kube/k6")" ;;
     kube-apiserver) echo "$TOOLS/kube-apiserver-$(module_key "$ROOT/infra/kube/apiserver")" ;;
     etcd) echo "$TOOLS/etcd-$(module_key "$ROOT/infra/kube/etcd")" ;;
+    tiltfile-check) echo "$TOOLS/tiltfile-check-$(module_key "$ROOT/infra/kube/tiltfile-check")" ;;
     *) die "unknown tool $1" ;;
   esac
 }
@@ -86,6 +89,7 @@ cmd_install() {
   install_promtool
   build helm build_helm
   build k6 build_module "$ROOT/infra/kube/k6" k6
+  build tiltfile-check build_module "$ROOT/infra/kube/tiltfile-check" tiltfile-check
   build etcd build_module "$ROOT/infra/kube/etcd" etcd
   build kube-apiserver build_module "$ROOT/infra/kube/apiserver" kube-apiserver
   log "tools ready in $((SECONDS - started))s"
@@ -93,7 +97,7 @@ cmd_install() {
 
 cmd_env() {
   local path="" tool dir
-  for tool in helm k6 kube-apiserver etcd; do
+  for tool in helm k6 kube-apiserver etcd tiltfile-check; do
     dir=$(dir_of "$tool")
     [[ -x $dir/$tool ]] || die "$tool is not built; run: scripts/tools.sh install"
     path="$dir:$path"
@@ -105,7 +109,7 @@ cmd_env() {
 
 cmd_status() {
   local tool dir
-  for tool in helm k6 kube-apiserver etcd; do
+  for tool in helm k6 kube-apiserver etcd tiltfile-check; do
     dir=$(dir_of "$tool")
     if [[ -x $dir/$tool ]]; then echo "$tool: $dir/$tool"; else echo "$tool: not built"; fi
   done

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 
 export const CHARTS = fileURLToPath(new URL('../../charts/', import.meta.url));
 
@@ -57,10 +57,11 @@ export async function render(
   for (const [key, value] of Object.entries(options.set ?? {}))
     args.push('--set', `${key}=${value}`);
   const out = await helm(args);
-  return parseAllDocuments(out).flatMap((doc) => {
-    const object = doc.toJS() as Rendered | null;
+  // helm starts each object with "---" and a "# Source: <chart>/templates/<file>" line.
+  return out.split(/^---$/m).flatMap((text) => {
+    const object = parse(text) as Rendered | null;
     if (!object) return [];
-    const source = /# Source: (\S+)/.exec(String(doc.commentBefore ?? ''))?.[1] ?? '';
+    const source = /^# Source: (\S+)/m.exec(text)?.[1] ?? '';
     return [{ ...object, source }];
   });
 }

@@ -10,6 +10,8 @@ other services' addresses).
 {{- define "platform-lib.deployment" -}}
 {{- $c := .component -}}
 {{- $values := .root.Values -}}
+{{- /* Tilt's live update writes the synced sources into the container; node --watch reloads them. */}}
+{{- $live := and $values.dev $values.dev.liveUpdate -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -60,6 +62,9 @@ spec:
           image: {{ include "platform-lib.image" . | quote }}
           imagePullPolicy: {{ $values.image.pullPolicy }}
           args:
+            {{- if $live }}
+            - --watch
+            {{- end }}
             {{- toYaml .args | nindent 12 }}
           ports:
             - name: http
@@ -98,6 +103,7 @@ spec:
             {{- toYaml $c.resources | nindent 12 }}
           securityContext:
             {{- include "platform-lib.containerSecurityContext" . | nindent 12 }}
+            readOnlyRootFilesystem: {{ not $live }}
           volumeMounts:
             - name: tmp
               mountPath: /tmp

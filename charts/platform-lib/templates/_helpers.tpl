@@ -56,7 +56,6 @@ seccompProfile:
 
 {{- define "platform-lib.containerSecurityContext" -}}
 allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
 runAsNonRoot: true
 capabilities:
   drop: ["ALL"]

@@ -35,14 +35,12 @@
 {{- end -}}
 
 {{- define "url-shortener.secretEnv" -}}
-- name: MYSQL_URL
+{{- $secret := include "url-shortener.secretName" . -}}
+{{- range list "MYSQL_URL" "CODE_SECRET" "CASSANDRA_USERNAME" "CASSANDRA_PASSWORD" }}
+- name: {{ . }}
   valueFrom:
     secretKeyRef:
-      name: {{ include "url-shortener.secretName" . }}
-      key: MYSQL_URL
-- name: CODE_SECRET
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "url-shortener.secretName" . }}
-      key: CODE_SECRET
+      name: {{ $secret }}
+      key: {{ . }}
+{{- end }}
 {{- end -}}

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { InfraConfig } from './config/infra-config.ts';
+import { cassandraCredentials, type InfraConfig } from './config/infra-config.ts';
 import type { Cache } from './ports/cache/cache.ts';
 import { MemoryCache } from './ports/cache/memory-cache.ts';
 import { RedisCache } from './ports/cache/redis-cache.ts';
@@ -53,6 +53,7 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
         localDataCenter: config.CASSANDRA_LOCAL_DC,
         keyspace: config.CASSANDRA_KEYSPACE,
         replicationFactor: config.CASSANDRA_REPLICATION_FACTOR,
+        credentials: cassandraCredentials(config),
       })
     : new SqliteWideColumn(join(config.DATA_DIR, 'wide-column.sqlite'));
 

@@ -1,5 +1,5 @@
 import { parseConfig } from './config.ts';
-import { infraSchema, isEmbedded, telemetrySchema } from './infra-config.ts';
+import { cassandraCredentials, infraSchema, isEmbedded, telemetrySchema } from './infra-config.ts';
 
 /** The one-line message parseConfig throws for the infrastructure schema. */
 function problemWith(environment: Record<string, string>): string {
@@ -72,6 +72,16 @@ describe('infraSchema', () => {
     );
     expect(problemWith({ CASSANDRA_KEYSPACE: 'my-keyspace' })).toMatch(
       /^invalid configuration: CASSANDRA_KEYSPACE: /,
+    );
+  });
+
+  it('takes Cassandra credentials as a pair only', () => {
+    const both = parseConfig(infraSchema, { CASSANDRA_USERNAME: 'app', CASSANDRA_PASSWORD: 'pw' });
+    expect(cassandraCredentials(both)).toEqual({ username: 'app', password: 'pw' });
+    expect(cassandraCredentials(parseConfig(infraSchema, {}))).toBeUndefined();
+    const half = parseConfig(infraSchema, { CASSANDRA_USERNAME: 'app' });
+    expect(() => cassandraCredentials(half)).toThrow(
+      'invalid configuration: CASSANDRA_PASSWORD: must be set with the other Cassandra credential',
     );
   });
 

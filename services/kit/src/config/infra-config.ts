@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env } from './config.ts';
+import { ConfigError, env } from './config.ts';
 
 /**
  * The addresses of real servers. Each one left unset keeps its port on the
@@ -19,6 +19,8 @@ export const infraSchema = z.object({
   CASSANDRA_LOCAL_DC: z.string().default('datacenter1'),
   CASSANDRA_KEYSPACE: z.string().regex(/^\w+$/).default('platform'),
   CASSANDRA_REPLICATION_FACTOR: env.positiveInt(1),
+  CASSANDRA_USERNAME: z.string().min(1).optional(),
+  CASSANDRA_PASSWORD: z.string().min(1).optional(),
   DATA_DIR: z.string().default('.data'),
   /** Put before Kafka topic and group names and Redis keys, so deployments can share servers. */
   NAME_PREFIX: z
@@ -29,6 +31,19 @@ export const infraSchema = z.object({
 });
 
 export type InfraConfig = z.infer<typeof infraSchema>;
+
+/** Cassandra credentials come as a pair or not at all. */
+export function cassandraCredentials(
+  config: InfraConfig,
+): { username: string; password: string } | undefined {
+  const { CASSANDRA_USERNAME: username, CASSANDRA_PASSWORD: password } = config;
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined || password === undefined) {
+    const missing = username === undefined ? 'CASSANDRA_USERNAME' : 'CASSANDRA_PASSWORD';
+    throw new ConfigError(missing, 'must be set with the other Cassandra credential');
+  }
+  return { username, password };
+}
 
 export const telemetrySchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -17,6 +17,8 @@ export interface CassandraOptions {
   localDataCenter: string;
   keyspace: string;
   replicationFactor: number;
+  /** For clusters with PasswordAuthenticator (k8ssandra's default). */
+  credentials?: { username: string; password: string };
 }
 
 /** The wide-column port on Cassandra through the DataStax driver. */
@@ -31,6 +33,7 @@ export class CassandraWideColumn implements WideColumn {
     this.#client = new Client({
       contactPoints: options.contactPoints,
       localDataCenter: options.localDataCenter,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       queryOptions: { consistency: types.consistencies.localQuorum, prepare: true },
     });
   }

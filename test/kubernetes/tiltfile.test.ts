@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { tool } from './helm.ts';
+
+/**
+ * The Tiltfile, run by tiltfile-check in go.starlark.net (the interpreter
+ * Tilt embeds) with Tilt's builtins recorded. No cluster or Tilt is needed to
+ * catch a syntax error, a misspelt resource dependency or a missing file.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+
+interface Call {
+  builtin: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+}
+
+async function declared(...systems: string[]): Promise<Call[]> {
+  const args = [join(ROOT, 'Tiltfile'), ...(systems.length ? ['--', ...systems] : [])];
+  const { stdout } = await run(tool('TILTFILE_CHECK_BIN'), args, { cwd: ROOT });
+  return (JSON.parse(stdout) as { calls: Call[] }).calls;
+}
+
+const resources = (calls: Call[]) =>
+  calls
+    .filter((c) => ['helm_resource', 'local_resource', 'helm_repo'].includes(c.builtin))
+    .map((c) => String(c.kwargs.resource_name ?? c.args[0]));
+
+describe('Tiltfile', () => {
+  it('depends only on resources and images it declares', async () => {
+    const calls = await declared();
+    const names = new Set(resources(calls));
+    const images = new Set(calls.filter((c) => c.builtin === 'docker_build').map((c) => c.args[0]));
+    const dangling = calls.flatMap((c) => [
+      ...((c.kwargs.resource_deps as string[] | undefined) ?? []).filter((d) => !names.has(d)),
+      ...((c.kwargs.image_deps as string[] | undefined) ?? []).filter((d) => !images.has(d)),
+    ]);
+    expect(dangling).toEqual([]);
+    expect(resources(calls).length).toBe(names.size);
+  });
+
+  it('points at files that exist: manifests, charts, values files, Dockerfile, load tests', async () => {
+    const calls = await declared();
+    const paths = calls.flatMap((c) => {
+      const flags = (c.kwargs.flags as string[] | undefined) ?? [];
+      return [
+        ...(c.builtin === 'k8s_yaml' ? [String(c.args[0])] : []),
+        ...(c.builtin === 'helm_resource' && String(c.args[1]).startsWith('charts/')
+          ? [String(c.args[1])]
+          : []),
+        ...flags.filter((f) => f.startsWith('--values=')).map((f) => f.slice('--values='.length)),
+        ...(c.builtin === 'docker_build' ? [String(c.kwargs.dockerfile)] : []),
+        ...[...String(c.kwargs.cmd ?? '').matchAll(/(\S+\.yaml)\b/g)].map((m) => m[1]!),
+      ];
+    });
+    expect(paths.length).toBeGreaterThan(5);
+    expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
+  });
+
+  it('runs only the systems named after --, with live update, a port forward and a dashboard link', async () => {
+    const calls = await declared('url-shortener');
+    const system = calls.find(
+      (c) => c.builtin === 'helm_resource' && c.args[0] === 'url-shortener',
+    );
+    expect(system?.kwargs).toMatchObject({
+      image_deps: ['platform'],
+      port_forwards: ['8081:8081'],
+    });
+    expect(system?.kwargs.flags).toEqual(
+      expect.arrayContaining([
+        '--values=charts/url-shortener/values-lite.yaml',
+        '--set=dev.liveUpdate=true',
+      ]),
+    );
+    const dashboard = JSON.parse(
+      readFileSync(join(ROOT, 'charts/url-shortener/dashboards/url-shortener.json'), 'utf8'),
+    ) as { uid: string };
+    expect(JSON.stringify(system?.kwargs.links)).toContain(`/d/${dashboard.uid}`);
+    const build = calls.find((c) => c.builtin === 'docker_build');
+    expect(JSON.stringify(build?.kwargs.live_update)).toContain('/app/services');
+  });
+
+  it('refuses a system it does not know, naming the known ones', async () => {
+    await expect(declared('url-shortner')).rejects.toThrow(
+      /unknown system\(s\) url-shortner; known: url-shortener/,
+    );
+  });
+
+  it('installs the operators at the versions docs/kubernetes.md gives', async () => {
+    const calls = await declared();
+    const doc = readFileSync(join(ROOT, 'docs/kubernetes.md'), 'utf8');
+    const versions = calls
+      .filter((c) => c.builtin === 'helm_resource')
+      .flatMap((c) =>
+        ((c.kwargs.flags as string[]) ?? []).filter((f) => f.startsWith('--version=')),
+      )
+      .map((f) => f.slice('--version='.length));
+    expect(versions.length).toBeGreaterThanOrEqual(5);
+    for (const version of versions) expect(doc).toContain(version);
+  });
+});
