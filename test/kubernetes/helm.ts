@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -34,10 +34,31 @@ export async function helm(args: string[]): Promise<string> {
   return stdout;
 }
 
-/** Vendors a chart's dependencies (the library chart) when it has any. */
+/**
+ * Vendors a chart's dependencies (the library chart) when it has any. Test
+ * files run in parallel workers, so one builds at a time under a lock
+ * directory (mkdir is atomic); the others wait for it.
+ */
 export async function buildDependencies(chart: string): Promise<void> {
-  if (/^dependencies:/m.test(readFileSync(join(CHARTS, chart, 'Chart.yaml'), 'utf8'))) {
+  if (!/^dependencies:/m.test(readFileSync(join(CHARTS, chart, 'Chart.yaml'), 'utf8'))) return;
+  const lock = join(CHARTS, chart, '.dependency-build.lock');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock left by a killed run is older than any build takes.
+      if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true });
+      if (Date.now() > deadline) throw new Error(`${lock} held for a minute`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
     await helm(['dependency', 'build', join(CHARTS, chart)]);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 

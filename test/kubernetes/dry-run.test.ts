@@ -1,0 +1,222 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import {
+  dryRunApply,
+  installCrds,
+  readManifests,
+  startApiServer,
+  yamlFiles,
+  type ManifestObject,
+  type Rejection,
+  type TestApiServer,
+} from './apiserver.ts';
+import { buildDependencies, CHARTS, helm, render, tool, valuesFiles } from './helm.ts';
+
+/**
+ * Everything the repository would apply to a cluster, checked by a real
+ * kube-apiserver: each chart rendered with each of its values files, and the
+ * plain manifests under manifests/ and load-tests/. The server validates every
+ * object against its schema (the operators' CRDs included) with strict field
+ * validation and runs admission, storing nothing (dryRun=All).
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The operators' CRDs at the versions the platform pins (see each folder's SOURCE.md).
+const UPSTREAM_CRDS = process.env.UPSTREAM_CRDS_DIR ?? '/work/shared/crds';
+// CRDs of our own operators, wherever they end up.
+const OWN_CRDS = [
+  join(ROOT, 'manifests', 'crds'),
+  ...chartDirs().map((chart) => join(CHARTS, chart, 'crds')),
+];
+// Where each chart is installed (manifests/namespaces.yaml labels them for Pod Security).
+const namespaceOf = (chart: string) => (chart === 'infra' ? 'platform-infra' : 'platform');
+
+/** Every chart that renders objects: library charts only hold templates for others. */
+function applicationCharts(): string[] {
+  return chartDirs().filter((chart) => {
+    const meta = parse(readFileSync(join(CHARTS, chart, 'Chart.yaml'), 'utf8')) as {
+      type?: string;
+    };
+    return meta.type !== 'library';
+  });
+}
+
+function chartDirs(): string[] {
+  if (!existsSync(CHARTS)) return [];
+  return readdirSync(CHARTS).filter((entry) => existsSync(join(CHARTS, entry, 'Chart.yaml')));
+}
+
+/** Kubernetes objects in the plain YAML files of a folder; tool configs (kind, kustomize) are not. */
+function plainManifests(dir: string): { file: string; object: ManifestObject }[] {
+  return yamlFiles(join(ROOT, dir)).flatMap((file) =>
+    readManifests(readFileSync(file, 'utf8'))
+      .filter((object) => !/(^|\.)(kind\.x-k8s\.io|config\.k8s\.io)\//.test(object.apiVersion))
+      .map((object) => ({ file: file.slice(ROOT.length), object })),
+  );
+}
+
+const describeRejection = (r: Rejection) =>
+  `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}: ${r.message}`;
+
+const charts = applicationCharts();
+const manifests = [...plainManifests('manifests'), ...plainManifests('load-tests')];
+
+let server: TestApiServer | undefined;
+
+beforeAll(async () => {
+  tool('HELM_BIN');
+  server = await startApiServer();
+  console.log(`kube-apiserver ready in ${server.startedInMs} ms at ${server.url}`);
+
+  if (yamlFiles(UPSTREAM_CRDS).length === 0) {
+    throw new Error(`no CRDs under ${UPSTREAM_CRDS} (set UPSTREAM_CRDS_DIR to the folder)`);
+  }
+  const installed = await installCrds(server.kubeConfig, [UPSTREAM_CRDS, ...OWN_CRDS]);
+  console.log(`${installed.length} CRDs established`);
+
+  // The namespaces exist, with their labels, before anything is installed in them.
+  const namespaces = manifests.map(({ object }) => object).filter((o) => o.kind === 'Namespace');
+  const { rejections } = await dryRunApply(server.kubeConfig, namespaces);
+  if (rejections.length > 0) throw new Error(rejections.map(describeRejection).join('\n'));
+}, 180_000);
+
+afterAll(async () => {
+  await server?.stop();
+}, 30_000);
+
+test('there is at least one chart to check', () => {
+  expect(charts).toContain('infra');
+});
+
+test('the API server refuses what a typo or a missing field would break', async () => {
+  const { rejections } = await dryRunApply(
+    server!.kubeConfig,
+    [
+      {
+        apiVersion: 'kafka.strimzi.io/v1',
+        kind: 'KafkaNodePool',
+        metadata: { name: 'no-roles', labels: { 'strimzi.io/cluster': 'x' } },
+        spec: { replicas: 1, storage: { type: 'ephemeral' } },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'typo' },
+        spec: { ports: [{ port: 80 }], selectr: { app: 'x' } },
+      },
+      {
+        apiVersion: 'redis.redis.opstreelabs.in/v1beta1',
+        kind: 'RedisCluster',
+        metadata: { name: 'old-api' },
+        spec: {},
+      },
+    ],
+    { namespace: 'harness-check' },
+  );
+
+  expect(rejections.map((r) => r.name).sort()).toEqual(['no-roles', 'old-api', 'typo']);
+  expect(rejections.find((r) => r.name === 'no-roles')?.message).toMatch(/roles/);
+  expect(rejections.find((r) => r.name === 'typo')?.message).toMatch(/selectr/);
+}, 30_000);
+
+test('Pod Security admission judges workloads by their namespace’s labels', async () => {
+  // No securityContext at all: root allowed, privilege escalation allowed, capabilities kept.
+  const unhardened = { containers: [{ name: 'c', image: 'x' }] };
+  const { rejections, warnings } = await dryRunApply(server!.kubeConfig, [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'harness-restricted',
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/warn': 'restricted',
+        },
+      },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'root', namespace: 'harness-restricted' },
+      spec: {
+        selector: { matchLabels: { app: 'root' } },
+        template: { metadata: { labels: { app: 'root' } }, spec: unhardened },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'root', namespace: 'harness-restricted' },
+      spec: unhardened,
+    },
+  ]);
+
+  expect(warnings).toEqual([
+    expect.stringMatching(/^Deployment root: .*violate PodSecurity "restricted/),
+  ]);
+  expect(rejections).toEqual([
+    expect.objectContaining({
+      kind: 'Pod',
+      message: expect.stringMatching(/violates PodSecurity/),
+    }),
+  ]);
+}, 30_000);
+
+describe.each(charts)('chart %s', (chart) => {
+  beforeAll(() => buildDependencies(chart), 60_000);
+
+  test.each(valuesFiles(chart))(
+    'every object rendered with %s is accepted',
+    async (file) => {
+      const namespace = namespaceOf(chart);
+      const objects = await render(chart, {
+        valuesFiles: file === 'values.yaml' ? [] : [file],
+        namespace,
+      });
+      expect(objects.length).toBeGreaterThan(0);
+
+      const rendered = objects.map(({ source: _source, ...object }) => object);
+      const { rejections, warnings } = await dryRunApply(server!.kubeConfig, rendered, {
+        namespace,
+      });
+      // Warnings count too: Pod Security violations and deprecated APIs arrive as warnings.
+      expect({ rejections: rejections.map(describeRejection), warnings }).toEqual({
+        rejections: [],
+        warnings: [],
+      });
+    },
+    60_000,
+  );
+
+  test.each(valuesFiles(chart))(
+    'helm lint --strict is clean with %s',
+    async (file) => {
+      const args = ['lint', '--strict', join(CHARTS, chart), '--values', join(CHARTS, chart, file)];
+      const outcome = await helm(args).then(
+        (out) => ({ passed: true, out }),
+        (error: { stdout?: string; stderr?: string }) => ({
+          passed: false,
+          out: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+        }),
+      );
+      const problems = outcome.out.split('\n').filter((line) => /\[(ERROR|WARNING)\]/.test(line));
+      expect({ passed: outcome.passed, problems }).toEqual({ passed: true, problems: [] });
+    },
+    60_000,
+  );
+});
+
+test('every object in manifests/ and load-tests/ is accepted', async () => {
+  const { rejections, warnings } = await dryRunApply(
+    server!.kubeConfig,
+    manifests.map(({ object }) => object),
+    { namespace: 'platform' },
+  );
+  const fileOf = (r: Rejection) =>
+    manifests.find(({ object }) => object.kind === r.kind && object.metadata.name === r.name)?.file;
+  expect({
+    rejections: rejections.map((r) => `${fileOf(r)}: ${describeRejection(r)}`),
+    warnings,
+  }).toEqual({ rejections: [], warnings: [] });
+}, 60_000);
