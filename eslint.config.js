@@ -26,6 +26,7 @@ export default tseslint.config(
       '**/testing/**',
       '**/start.ts',
       '**/bench/**',
+      'scripts/*.ts',
       '*.js',
     ],
     rules: { 'no-restricted-properties': 'off' },

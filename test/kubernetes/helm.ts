@@ -51,7 +51,7 @@ export async function buildDependencies(chart: string): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // A lock left by a killed run is older than any build takes.
       if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true });
-      if (Date.now() > deadline) throw new Error(`${lock} held for a minute`);
+      if (Date.now() > deadline) throw new Error(`${lock} held for a minute`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -65,15 +65,16 @@ export async function buildDependencies(chart: string): Promise<void> {
 /** `helm template` of a chart with extra values files and --set pairs, parsed. */
 export async function render(
   chart: string,
-  options: { valuesFiles?: string[]; set?: Record<string, string>; namespace?: string } = {},
+  options: {
+    valuesFiles?: string[];
+    set?: Record<string, string>;
+    namespace?: string;
+    release?: string;
+  } = {},
 ): Promise<Rendered[]> {
-  const args = [
-    'template',
-    chart,
-    join(CHARTS, chart),
-    '--namespace',
-    options.namespace ?? 'platform',
-  ];
+  const release = options.release ?? chart;
+  const namespace = options.namespace ?? 'platform';
+  const args = ['template', release, join(CHARTS, chart), '--namespace', namespace];
   for (const file of options.valuesFiles ?? []) args.push('--values', join(CHARTS, chart, file));
   for (const [key, value] of Object.entries(options.set ?? {}))
     args.push('--set', `${key}=${value}`);

@@ -185,6 +185,21 @@ describe('url-shortener chart', () => {
     expect(api.spec.ingress.every((rule) => rule.from === undefined)).toBe(true);
   });
 
+  it('scrapes each service under the job name the dashboards and rules select on', async () => {
+    const renamed = await render(CHART, { release: 'links' });
+    type Monitor = Rendered & {
+      spec: { endpoints: { relabelings: { targetLabel: string; replacement: string }[] }[] };
+    };
+    const jobs = (byKind(renamed, 'ServiceMonitor') as Monitor[]).map(
+      (m) => m.spec.endpoints[0]!.relabelings.find((r) => r.targetLabel === 'job')?.replacement,
+    );
+    expect(jobs.sort()).toEqual(COMPONENTS.map((c) => `url-shortener-${c}`).sort());
+    const rules = readFileSync(join(CHARTS, CHART, 'rules/slo.rules.yaml'), 'utf8');
+    for (const job of rules.match(/job="[^"]+"/g) ?? []) {
+      expect(jobs.map((j) => `job="${j}"`)).toContain(job);
+    }
+  });
+
   it('is scraped and alerted on by the kube-prometheus-stack release', () => {
     for (const kind of ['ServiceMonitor', 'PrometheusRule']) {
       for (const object of byKind(objects, kind)) {

@@ -1,7 +1,8 @@
 {{/*
-Scrapes a component's /metrics; the job label is the Service's name.
-kube-prometheus-stack selects monitors by its release label unless its
-selectors are opened.
+Scrapes a component's /metrics. The job label is "<chart>-<component>"
+("url-shortener-api") whatever the release is called, since the dashboards
+and rules select on it. kube-prometheus-stack selects monitors by its
+release label unless its selectors are opened.
 */}}
 {{- define "platform-lib.serviceMonitor" -}}
 apiVersion: monitoring.coreos.com/v1
@@ -19,4 +20,7 @@ spec:
     - port: http
       path: /metrics
       interval: {{ .root.Values.monitoring.scrapeInterval }}
+      relabelings:
+        - targetLabel: job
+          replacement: {{ printf "%s-%s" .root.Chart.Name .name }}
 {{- end -}}

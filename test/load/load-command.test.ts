@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../services/url-shortener/test/processes.ts';
+import { ROOT, toolPath } from '../observability/tools.ts';
+
+/**
+ * `npm run load -- url-shortener`: starts the platform (embedded here, on free
+ * ports, since other suites may hold the default ones), runs k6 against it,
+ * prints k6's summary, stops the platform and exits with k6's code.
+ */
+const SERVER_ADDRESSES = [
+  'KAFKA_BROKERS',
+  'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
+  'MYSQL_URL',
+  'CASSANDRA_CONTACT_POINTS',
+];
+
+const dataDir = mkdtempSync(join(tmpdir(), 'load-command-'));
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function load(args: string[], env: Record<string, string>) {
+  const environment: NodeJS.ProcessEnv = { ...process.env, K6_BIN: toolPath('K6_BIN'), ...env };
+  for (const variable of SERVER_ADDRESSES) delete environment[variable];
+  const child = spawn(process.execPath, [join(ROOT, 'scripts/load.ts'), ...args], {
+    env: environment,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+it('runs the load test against the platform it starts, and stops it', async () => {
+  const [port, tokenPort, aggregatorPort] = [await freePort(), await freePort(), await freePort()];
+  const { code, output } = await load(['url-shortener', '--rate', '20', '--duration', '5s'], {
+    PORT: String(port),
+    TOKEN_SERVICE_PORT: String(tokenPort),
+    AGGREGATOR_PORT: String(aggregatorPort),
+    DATA_DIR: dataDir,
+  });
+
+  if (code !== 0) throw new Error(`npm run load exited with ${code}:\n${output}`);
+  expect(output).toContain(`against http://127.0.0.1:${port} `);
+  expect(output).toContain("✓ 'p(99)<100'");
+  expect(output).toMatch(/http_reqs\.+: \d+/);
+  // Stopped: the port is free again.
+  await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+}, 60_000);
+
+it("exits with k6's code when the run fails", async () => {
+  const closed = await freePort();
+  const { code, output } = await load(
+    ['url-shortener', '--base-url', `http://127.0.0.1:${closed}`, '--duration', '2s'],
+    {},
+  );
+
+  // 107: the script threw (setup found nothing listening).
+  expect({ code, output }).toEqual({ code: 107, output: expect.stringContaining('readyz') });
+});
+
+it('rejects a bad rate before starting anything', async () => {
+  const { code, output } = await load(['url-shortener', '--rate', 'fast'], {});
+
+  expect({ code, output }).toEqual({ code: 2, output: expect.stringContaining('--rate') });
+});
