@@ -174,3 +174,23 @@ describe('Lifecycle.handleSignals', () => {
     );
   });
 });
+
+describe('Lifecycle.fail', () => {
+  it('logs what stopped, runs every shutdown hook, then exits with 1', async () => {
+    const { logger, logs } = capturingLogger();
+    const lifecycle = new Lifecycle(logger);
+    const events: string[] = [];
+    lifecycle.handleSignals((code) => events.push(`exit ${code}`));
+    lifecycle.onShutdown('http', () => void events.push('http'));
+
+    lifecycle.fail('consumer', new Error('gave up'));
+    await tick(10);
+
+    expect(events).toEqual(['http', 'exit 1']);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ level: 'fatal', part: 'consumer', msg: expect.any(String) }),
+    );
+    process.removeAllListeners('SIGTERM');
+    process.removeAllListeners('SIGINT');
+  });
+});

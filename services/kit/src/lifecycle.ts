@@ -10,6 +10,7 @@ export class Lifecycle {
   readonly #hooks: Hook[] = [];
   readonly #logger: Logger;
   #stopping: Promise<void> | undefined;
+  #exit: (code: number) => void = (code) => process.exit(code);
 
   constructor(logger: Logger) {
     this.#logger = logger;
@@ -27,6 +28,7 @@ export class Lifecycle {
 
   /** SIGTERM and SIGINT shut down gracefully, then exit; a second signal exits at once. */
   handleSignals(exit: (code: number) => void = (code) => process.exit(code)): void {
+    this.#exit = exit;
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.#stopping) {
         this.#logger.warn({ signal }, 'second signal, exiting now');
@@ -41,6 +43,18 @@ export class Lifecycle {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+  }
+
+  /**
+   * A part of the process stopped working for good (a consumer that gave up):
+   * shut down and exit non-zero, so the supervisor or the kubelet restarts it.
+   */
+  fail(what: string, error: unknown): void {
+    this.#logger.fatal({ err: error, part: what }, 'cannot go on, shutting down');
+    this.shutdown().then(
+      () => this.#exit(1),
+      () => this.#exit(1),
+    );
   }
 
   async #runHooks(): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { eventLogContract } from '../src/testing/event-log.contract.ts';
 import { serverAddress } from '../src/testing/servers.ts';
@@ -57,4 +58,28 @@ describe('kafka event log with a name prefix', () => {
     const [a, b] = logs as [KafkaEventLog, KafkaEventLog];
     expect(new Set([a.incarnation, b.incarnation, open().incarnation]).size).toBe(3);
   });
+});
+
+describe('kafka event log when the client gives up', () => {
+  const log = open(`stop-${randomBytes(4).toString('hex')}.`);
+  afterAll(() => log.close());
+
+  it('tells the subscriber that consuming stopped for good', async () => {
+    let handled = 0;
+    const stopped = new Promise<Error>((resolve) => {
+      void log.subscribe({
+        group: 'readers',
+        topics: ['orders'],
+        handleBatch: async () => {
+          handled += 1;
+          // kafkajs restarts a consumer after retriable errors only.
+          throw new kafkajs.KafkaJSNonRetriableError('cannot go on');
+        },
+        onStopped: resolve,
+      });
+    });
+    await log.publish('orders', [{ key: 'k', value: Buffer.from('v') }]);
+    expect((await stopped).message).toBe('cannot go on');
+    expect(handled).toBe(1);
+  }, 60_000);
 });

@@ -35,6 +35,8 @@ export async function startClickAggregator(deps: {
   stats: ClickStatsStore;
   lookupCountry: CountryLookup;
   port?: number;
+  /** The consumer stopped for good: the process should exit and be restarted. */
+  onStopped?: (error: Error) => void;
 }): Promise<RunningServer> {
   const { infra, logger, metrics } = deps;
   const counted = new Counter({
@@ -67,6 +69,7 @@ export async function startClickAggregator(deps: {
   const subscription = await infra.eventLog.subscribe({
     group: AGGREGATOR_GROUP,
     topics: [CLICKS_TOPIC],
+    ...(deps.onStopped ? { onStopped: deps.onStopped } : {}),
     handleBatch: async (batch) => {
       const records = batch.records.map((record) => {
         const event = readClickBatch(record);

@@ -69,6 +69,7 @@ export async function runUrlShortener(config: Config, roles: Role[]): Promise<Ru
       infra,
       stats,
       lookupCountry,
+      onStopped: (error) => lifecycle.fail('click-aggregator', error),
     });
     lifecycle.onShutdown('click-aggregator', () => servers['click-aggregator']!.close());
   }

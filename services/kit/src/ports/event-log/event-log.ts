@@ -29,6 +29,12 @@ export interface SubscribeOptions {
    */
   handleBatch: (batch: EventBatch) => Promise<void>;
   maxBatchSize?: number;
+  /**
+   * Called when the subscription stops for good on its own (the Kafka client
+   * gives up on an error it cannot retry) rather than through close(). Nothing
+   * is consumed after it; a service should exit so that it is restarted.
+   */
+  onStopped?: (error: Error) => void;
 }
 
 export interface Subscription {

@@ -30,11 +30,13 @@ export class KafkaEventLog implements EventLog {
   #admin: Promise<Admin> | undefined;
   #producer: Promise<Producer> | undefined;
   readonly #knownTopics = new Set<string>();
+  readonly #log: Logger;
 
   constructor(options: KafkaOptions) {
     this.#options = options;
     this.incarnation = options.prefix ? `kafka/${options.prefix}` : 'kafka';
     const log = options.logger.child({ component: 'kafkajs' });
+    this.#log = options.logger.child({ component: 'event-log' });
     this.#kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -83,6 +85,13 @@ export class KafkaEventLog implements EventLog {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
+    });
+    // kafkajs restarts a crashed consumer after retriable errors only; after any
+    // other it stops without a word, which a service must hear about.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      this.#log.error({ err: payload.error, group: options.group }, 'consumer stopped');
+      options.onStopped?.(payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({
