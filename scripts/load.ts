@@ -8,7 +8,7 @@
 // `npm run load -- <system> --write-testrun` copies the script into the
 // ConfigMap of load-tests/<system>/testrun.yaml, the k6 operator's TestRun.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,11 +46,18 @@ if (args.writeTestRun) {
 const k6 = findK6();
 
 let platform: ChildProcess | undefined;
+let platformLog: string | undefined;
 process.once('SIGINT', () => void stopPlatform().then(() => process.exit(130)));
 process.once('SIGTERM', () => void stopPlatform().then(() => process.exit(143)));
 
 let baseUrl = args.baseUrl;
-if (!baseUrl) {
+if (baseUrl) {
+  const ready = await fetch(`${baseUrl}/readyz`).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (!ready) fail(`nothing ready at ${baseUrl}/readyz: is ${args.system} running there?`);
+} else {
   if (!system) fail(`${args.system} is not a system the platform runs\n${usage}`);
   const oneProcessPerService = Boolean(
     config.KAFKA_BROKERS &&
@@ -65,7 +72,17 @@ if (!baseUrl) {
 
 const code = await runK6(baseUrl);
 await stopPlatform();
+// The platform's log is kept only when something went wrong.
+if (code === 0 && platformLog) rmSync(platformLog, { force: true });
 process.exit(code);
+
+/** Seconds in a k6-style duration ("90", "30s", "5m", "1h30m"), NaN when it is not one. */
+function seconds(text: string): number {
+  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);
+  if (!parts || text === '') return NaN;
+  const [, h = '0', m = '0', s = '0'] = parts;
+  return Number(h) * 3600 + Number(m) * 60 + Number(s);
+}
 
 function parseCommandLine(): {
   system: string;
@@ -98,9 +115,11 @@ function parseCommandLine(): {
   if (values.rate !== undefined && !/^[1-9]\d*$/.test(values.rate)) {
     fail(`--rate must be a whole number of iterations per second, not "${values.rate}"`);
   }
-  if (values.duration !== undefined && !/^(\d+h)?(\d+m)?(\d+s?)?$/.test(values.duration)) {
+  const duration = values.duration === undefined ? undefined : seconds(values.duration);
+  if (duration !== undefined && Number.isNaN(duration)) {
     fail(`--duration must look like 30s, 5m or 1h30m, not "${values.duration}"`);
   }
+  if (duration !== undefined && duration < 2) fail('--duration must be 2s or more');
   return {
     system: positionals[0]!,
     rate: values.rate,
@@ -137,7 +156,7 @@ function writeTestRun(): void {
   process.stderr.write(`wrote ${file}\n`);
 }
 
-/** K6_BIN, else the k6 that scripts/tools.sh built. */
+/** K6_BIN, else the k6 that scripts/tools.sh built, else a k6 on the PATH. */
 function findK6(): string {
   if (config.K6_BIN) return config.K6_BIN;
   let status = '';
@@ -147,8 +166,13 @@ function findK6(): string {
     // reported below
   }
   const built = /^k6: (\/\S+)$/m.exec(status)?.[1];
-  if (!built) fail('k6 is not built: run scripts/tools.sh install, or set K6_BIN');
-  return built;
+  if (built) return built;
+  try {
+    execFileSync('k6', ['version'], { stdio: 'ignore' });
+    return 'k6';
+  } catch {
+    fail('no k6: install k6 2.2 on the PATH, set K6_BIN, or run scripts/tools.sh install k6');
+  }
 }
 
 /** `npm start`, its output in a log file so k6's summary stays readable. */
@@ -160,6 +184,7 @@ async function startPlatform(port: number): Promise<void> {
     );
   }
   const logFile = join(tmpdir(), `platform-load-${args.system}-${Date.now()}.log`);
+  platformLog = logFile;
   const log = openSync(logFile, 'a');
   process.stderr.write(`starting the platform (log: ${logFile})\n`);
 

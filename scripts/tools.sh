@@ -11,7 +11,8 @@
 #                   Tilt's interpreter, with its builtins recorded (Tilt itself is not served)
 #   promtool        Debian's prometheus package, which also brings the prometheus server
 #
-#   scripts/tools.sh install   build what is missing (cached under $PLATFORM_CACHE/tools)
+#   scripts/tools.sh install [tool...]   build what is missing, or only the tools named
+#                                        (cached under $PLATFORM_CACHE/tools)
 #   scripts/tools.sh env       print `export` lines: PATH and one variable per tool
 #   scripts/tools.sh status    show which tools are built
 #
@@ -84,14 +85,21 @@ install_promtool() {
   fi
 }
 
+install_one() {
+  case $1 in
+    promtool) install_promtool ;;
+    helm) build helm build_helm ;;
+    k6 | tiltfile-check | etcd) build "$1" build_module "$ROOT/infra/kube/$1" "$1" ;;
+    kube-apiserver) build kube-apiserver build_module "$ROOT/infra/kube/apiserver" kube-apiserver ;;
+    *) die "unknown tool $1 (helm k6 tiltfile-check etcd kube-apiserver promtool)" ;;
+  esac
+}
+
 cmd_install() {
-  local started=$SECONDS
-  install_promtool
-  build helm build_helm
-  build k6 build_module "$ROOT/infra/kube/k6" k6
-  build tiltfile-check build_module "$ROOT/infra/kube/tiltfile-check" tiltfile-check
-  build etcd build_module "$ROOT/infra/kube/etcd" etcd
-  build kube-apiserver build_module "$ROOT/infra/kube/apiserver" kube-apiserver
+  local started=$SECONDS tool
+  local tools=("$@")
+  ((${#tools[@]})) || tools=(promtool helm k6 tiltfile-check etcd kube-apiserver)
+  for tool in "${tools[@]}"; do install_one "$tool"; done
   log "tools ready in $((SECONDS - started))s"
 }
 
@@ -117,8 +125,8 @@ cmd_status() {
 }
 
 case ${1:-} in
-  install) cmd_install ;;
+  install) shift; cmd_install "$@" ;;
   env) cmd_env ;;
   status) cmd_status ;;
-  *) die "usage: scripts/tools.sh install|env|status" ;;
+  *) die "usage: scripts/tools.sh install [tool...]|env|status" ;;
 esac

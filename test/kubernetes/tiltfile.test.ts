@@ -27,8 +27,10 @@ async function declared(...systems: string[]): Promise<Call[]> {
 
 const resources = (calls: Call[]) =>
   calls
-    .filter((c) => ['helm_resource', 'local_resource', 'helm_repo'].includes(c.builtin))
-    .map((c) => String(c.kwargs.resource_name ?? c.args[0]));
+    .filter((c) =>
+      ['helm_resource', 'local_resource', 'helm_repo', 'k8s_resource'].includes(c.builtin),
+    )
+    .map((c) => String(c.kwargs.new_name ?? c.kwargs.resource_name ?? c.args[0]));
 
 describe('Tiltfile', () => {
   it('depends only on resources and images it declares', async () => {
@@ -66,10 +68,11 @@ describe('Tiltfile', () => {
     const system = calls.find(
       (c) => c.builtin === 'helm_resource' && c.args[0] === 'url-shortener',
     );
-    expect(system?.kwargs).toMatchObject({
-      image_deps: ['platform'],
-      port_forwards: ['8081:8081'],
-    });
+    expect(system?.kwargs).toMatchObject({ image_deps: ['platform'] });
+    const forward = calls.find((c) => c.args[0] === 'url-shortener-port-forward');
+    expect(forward?.kwargs.serve_cmd).toBe(
+      'kubectl -n platform port-forward svc/url-shortener-api 8081:8081',
+    );
     expect(system?.kwargs.flags).toEqual(
       expect.arrayContaining([
         '--values=charts/url-shortener/values-lite.yaml',
@@ -88,6 +91,33 @@ describe('Tiltfile', () => {
     await expect(declared('url-shortner')).rejects.toThrow(
       /unknown system\(s\) url-shortner; known: url-shortener/,
     );
+  });
+
+  it('creates the namespaces before anything is installed into them', async () => {
+    const calls = await declared();
+    const grouped = calls.find(
+      (c) => c.builtin === 'k8s_resource' && c.kwargs.new_name === 'namespaces',
+    );
+    const manifest = readFileSync(join(ROOT, 'manifests/namespaces.yaml'), 'utf8');
+    const names = [...manifest.matchAll(/^ {2}name: (\S+)$/gm)].map((m) => `${m[1]}:namespace`);
+    expect(grouped?.kwargs.objects).toEqual(names);
+    for (const call of calls.filter((c) => c.builtin === 'helm_resource')) {
+      const namespace = call.kwargs.namespace as string | undefined;
+      if (!namespace || namespace === 'kube-system') continue;
+      const deps = new Set<string>();
+      const walk = (name: string) => {
+        const found = calls.find(
+          (c) => (c.kwargs.new_name ?? c.kwargs.resource_name ?? c.args[0]) === name,
+        );
+        for (const dep of (found?.kwargs.resource_deps as string[] | undefined) ?? []) {
+          if (deps.has(dep)) continue;
+          deps.add(dep);
+          walk(dep);
+        }
+      };
+      walk(String(call.args[0]));
+      expect([call.args[0], [...deps].includes('namespaces')]).toEqual([call.args[0], true]);
+    }
   });
 
   it('installs the operators at the versions docs/kubernetes.md gives', async () => {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../services/url-shortener/test/processes.ts';
@@ -55,14 +57,34 @@ it('runs the load test against the platform it starts, and stops it', async () =
 }, 60_000);
 
 it("exits with k6's code when the run fails", async () => {
+  // Ready, but every create fails: k6's setup cannot build its pool of links and throws.
+  const broken = createServer((req, res) => {
+    res.writeHead(req.url === '/readyz' ? 200 : 503).end();
+  });
+  await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+  const { port } = broken.address() as AddressInfo;
+  try {
+    const { code, output } = await load(
+      ['url-shortener', '--base-url', `http://127.0.0.1:${port}`, '--duration', '2s'],
+      {},
+    );
+    // 107: the script threw.
+    expect({ code, output }).toEqual({ code: 107, output: expect.stringContaining('503') });
+  } finally {
+    broken.close();
+  }
+});
+
+it('refuses a base URL where nothing is ready, before running k6', async () => {
   const closed = await freePort();
   const { code, output } = await load(
     ['url-shortener', '--base-url', `http://127.0.0.1:${closed}`, '--duration', '2s'],
     {},
   );
-
-  // 107: the script threw (setup found nothing listening).
-  expect({ code, output }).toEqual({ code: 107, output: expect.stringContaining('readyz') });
+  expect({ code, output }).toEqual({
+    code: 2,
+    output: expect.stringContaining(`nothing ready at http://127.0.0.1:${closed}/readyz`),
+  });
 });
 
 it('rejects a bad rate before starting anything', async () => {

@@ -11,10 +11,14 @@ const allServers =
   infra.MYSQL_URL &&
   infra.CASSANDRA_CONTACT_POINTS;
 
-if (allServers) {
-  await superviseProcesses();
-} else {
-  await runInProcess();
+try {
+  if (allServers) await superviseProcesses();
+  else await runInProcess();
+} catch (error) {
+  // A busy port is the user's to fix: one line, not a stack trace.
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+  process.stderr.write(`cannot start: ${(error as Error).message}\n`);
+  process.exit(1);
 }
 
 async function runInProcess(): Promise<void> {

@@ -12,9 +12,10 @@ export const configSchema = z
     ...infraSchema.shape,
     ...telemetrySchema.shape,
     PORT: env.port(8081),
+    // Defaults to http://localhost:<PORT>.
     PUBLIC_BASE_URL: z
       .url({ protocol: /^https?$/, hostname: /./, message: 'expected an http(s) URL' })
-      .default('http://localhost:8081'),
+      .optional(),
     WRITE_RPS: env.number(1160).pipe(z.number().positive()),
     RETENTION_DAYS: env.number(3650).pipe(z.number().positive()),
     CODE_SECRET: z.string().min(8).default(DEFAULT_CODE_SECRET),
@@ -60,8 +61,12 @@ export const configSchema = z
     }
   });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<typeof configSchema> & { PUBLIC_BASE_URL: string };
 
 export function readConfig(environment: Record<string, string | undefined> = process.env): Config {
-  return loadConfig(configSchema, environment);
+  const config = loadConfig(configSchema, environment);
+  return {
+    ...config,
+    PUBLIC_BASE_URL: config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`,
+  };
 }

@@ -23,7 +23,11 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const roles = requested.length > 0 ? (requested as (typeof ROLES)[number][]) : [...ROLES];
-const running = await runUrlShortener(readConfig(), roles);
+const running = await runUrlShortener(readConfig(), roles).catch((error: unknown) => {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+  process.stderr.write(`cannot start: ${(error as Error).message} (see PORT in config.ts)\n`);
+  process.exit(1);
+});
 // Spans are flushed last, after every service has stopped.
 const exit = (code: number) => {
   void (tracing?.shutdown() ?? Promise.resolve()).finally(() => process.exit(code));

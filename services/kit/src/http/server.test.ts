@@ -69,7 +69,10 @@ describe('serve', () => {
     const first = await start({ app });
 
     await expect(serve({ app, port: first.port, host: '127.0.0.1', logger })).rejects.toMatchObject(
-      { code: 'EADDRINUSE' },
+      {
+        code: 'EADDRINUSE',
+        message: `port ${first.port} is already in use: stop what listens there or choose another port`,
+      },
     );
   });
 

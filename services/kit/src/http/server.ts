@@ -43,9 +43,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refuse = (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      const taken = new Error(
+        `port ${options.port} is already in use: stop what listens there or choose another port`,
+        { cause: error },
+      );
+      reject(Object.assign(taken, { code: error.code }));
+    };
+    server.once('error', refuse);
     server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       resolve();
     });
   });
