@@ -248,6 +248,35 @@ describe('url-shortener chart', () => {
     );
   });
 
+  it('leaves Cassandra credentials out when no user is set, rather than half of them', async () => {
+    const open = await render(CHART, { set: { 'secrets.cassandraUsername': '' } });
+    const api = named(open, 'Deployment', 'url-shortener-api') as Deployment;
+    const names = api.spec.template.spec.containers[0]!.env.map((e) => e.name);
+    expect(names).not.toContain('CASSANDRA_USERNAME');
+    expect(names).not.toContain('CASSANDRA_PASSWORD');
+  });
+
+  it('refuses env names the chart sets itself, which would duplicate an entry', async () => {
+    const attempts: Record<string, string>[] = [
+      { 'api.env.PORT': '9000' },
+      { 'env.MYSQL_URL': 'mysql://x@y/z' },
+      { 'env.TOKEN_SERVICE_URLS': 'http://a:1' },
+    ];
+    for (const set of attempts) {
+      await expect(render(CHART, { set })).rejects.toThrow(/PORT|MYSQL_URL|TOKEN_SERVICE_URLS/);
+    }
+  });
+
+  it('refuses autoscaling bounds the wrong way round and a release named like a number', async () => {
+    await expect(
+      render(CHART, {
+        set: { 'api.autoscaling.minReplicas': '5', 'api.autoscaling.maxReplicas': '2' },
+      }),
+    ).rejects.toThrow(/api: autoscaling.minReplicas \(5\) is above maxReplicas \(2\)/);
+    const numeric = await render(CHART, { release: '123' });
+    expect(numeric[0]!.metadata.labels?.['app.kubernetes.io/instance']).toBe('123');
+  });
+
   it('refuses values the schema does not know, naming the key', async () => {
     await expect(render(CHART, { set: { 'api.replica': '3' } })).rejects.toThrow(
       /additional properties 'replica' not allowed/,

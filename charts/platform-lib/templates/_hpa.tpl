@@ -1,6 +1,9 @@
 {{/* Scales a component on CPU between its autoscaling bounds. */}}
 {{- define "platform-lib.hpa" -}}
 {{- $a := .component.autoscaling -}}
+{{- if gt (int $a.minReplicas) (int $a.maxReplicas) -}}
+{{- fail (printf "%s: autoscaling.minReplicas (%v) is above maxReplicas (%v)" .name $a.minReplicas $a.maxReplicas) -}}
+{{- end -}}
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata:

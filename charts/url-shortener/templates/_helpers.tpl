@@ -36,7 +36,11 @@
 
 {{- define "url-shortener.secretEnv" -}}
 {{- $secret := include "url-shortener.secretName" . -}}
-{{- range list "MYSQL_URL" "CODE_SECRET" "CASSANDRA_USERNAME" "CASSANDRA_PASSWORD" }}
+{{- $keys := list "MYSQL_URL" "CODE_SECRET" -}}
+{{- if or .Values.secrets.cassandraUsername (not .Values.secrets.create) -}}
+{{- $keys = concat $keys (list "CASSANDRA_USERNAME" "CASSANDRA_PASSWORD") -}}
+{{- end -}}
+{{- range $keys }}
 - name: {{ . }}
   valueFrom:
     secretKeyRef:

@@ -85,7 +85,10 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
   const http = createHttpApp({
     logger,
     metrics,
-    readiness: infra.readiness,
+    // What a create or a cold redirect cannot do without. Kafka is left out:
+    // clicks wait in the buffer, and an outage must not take every API pod
+    // out of its Service. Redis is left out too: reads fall back to the store.
+    readiness: { wideColumn: infra.readiness.wideColumn! },
     trustProxy: config.TRUST_PROXY,
   });
   const { app } = http;

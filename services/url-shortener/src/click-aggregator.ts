@@ -100,7 +100,11 @@ export async function startClickAggregator(deps: {
   }, 3600_000);
   forget.unref();
 
-  const http = createHttpApp({ logger, metrics, readiness: infra.readiness });
+  const http = createHttpApp({
+    logger,
+    metrics,
+    readiness: { eventLog: infra.readiness.eventLog!, relational: infra.readiness.relational! },
+  });
   const server = await serve({
     app: http.finish(),
     port: deps.port ?? deps.config.AGGREGATOR_PORT,
