@@ -1,7 +1,7 @@
 // `npm start`: every system, in one process on embedded stand-ins when no server
 // address is set, or as one process per service when all of them are.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { infraSchema, isEmbedded, loadConfig } from '@platform/kit/config';
+import { ConfigError, infraSchema, isEmbedded, loadConfig } from '@platform/kit/config';
 import { SYSTEMS, type ProcessSpec, type SystemSpec } from './systems.ts';
 
 const infra = loadConfig(infraSchema);
@@ -15,8 +15,10 @@ try {
   if (allServers) await superviseProcesses();
   else await runInProcess();
 } catch (error) {
-  // A busy port is the user's to fix: one line, not a stack trace.
-  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+  // A busy port or a refused configuration is the user's to fix: one line, not a stack trace.
+  const own =
+    error instanceof ConfigError || (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  if (!own) throw error;
   process.stderr.write(`cannot start: ${(error as Error).message}\n`);
   process.exit(1);
 }

@@ -24,8 +24,11 @@ if (unknown.length > 0) {
 }
 const roles = requested.length > 0 ? (requested as (typeof ROLES)[number][]) : [...ROLES];
 const running = await runUrlShortener(readConfig(), roles).catch((error: unknown) => {
-  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-  process.stderr.write(`cannot start: ${(error as Error).message} (see PORT in config.ts)\n`);
+  // A busy port or a configuration the stores refuse is the user's to fix: one line.
+  const own =
+    error instanceof ConfigError || (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  if (!own) throw error;
+  process.stderr.write(`cannot start: ${(error as Error).message}\n`);
   process.exit(1);
 });
 // Spans are flushed last, after every service has stopped.

@@ -83,7 +83,7 @@ export async function runUrlShortener(config: Config, roles: Role[]): Promise<Ru
       nearCacheSize: config.NEAR_CACHE_SIZE,
       nearCacheTtlMs: config.NEAR_CACHE_TTL_MS,
     });
-    await mappings.init();
+    await mappings.init(codes.fingerprint);
     const holder = `${hostname()}:${process.pid}`;
     let lease: LeaseRange;
     if (config.TOKEN_SERVICE_URLS?.length) {

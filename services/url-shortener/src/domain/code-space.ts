@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { decodeBase62, encodeBase62 } from './base62.ts';
 import { MAX_CODE_LENGTH } from './code-length.ts';
 
@@ -15,6 +15,11 @@ const ROUNDS = 6;
 export class CodeSpace {
   readonly length: number;
   readonly size: number;
+  /**
+   * Names this permutation (secret and length) without revealing the secret:
+   * codes stay unique only while every code in a store comes from one space.
+   */
+  readonly fingerprint: string;
   readonly #halfBits: number;
   readonly #halfSize: number;
   readonly #mask: number;
@@ -30,6 +35,7 @@ export class CodeSpace {
     this.#halfSize = 2 ** this.#halfBits;
     this.#mask = this.#halfSize - 1;
     const digest = createHash('sha256').update(`code-space:${secret}`).digest();
+    this.fingerprint = createHmac('sha256', secret).update(`fingerprint:${length}`).digest('hex');
     this.#keys = Array.from({ length: ROUNDS }, (_, i) => digest.readUInt32BE(i * 4));
   }
 

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Cache, TableSpec, WideColumn } from '@platform/kit';
+import { ConfigError } from '@platform/kit/config';
 
 export interface Mapping {
   code: string;
@@ -13,6 +14,13 @@ export const MAPPINGS_TABLE: TableSpec = {
   name: 'url_mappings',
   columns: { code: 'text', target: 'text', created_at: 'timestamp', expires_at: 'timestamp' },
   partitionKey: ['code'],
+};
+
+/** The code space the generated codes of this store come from (one row). */
+export const CODE_SPACE_TABLE: TableSpec = {
+  name: 'url_code_space',
+  columns: { name: 'text', fingerprint: 'text' },
+  partitionKey: ['name'],
 };
 
 const REDIS_TTL_MS = 3600_000;
@@ -44,8 +52,24 @@ export class MappingStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async init(): Promise<void> {
-    await this.#wide.defineTables([MAPPINGS_TABLE]);
+  /**
+   * Creates the tables and claims the store for one code space. Generated
+   * codes are written without a uniqueness check, so codes of another secret
+   * or length would overwrite existing links: a mismatch refuses to start.
+   */
+  async init(codeSpaceFingerprint: string): Promise<void> {
+    await this.#wide.defineTables([MAPPINGS_TABLE, CODE_SPACE_TABLE]);
+    const claim = { name: 'generated-codes', fingerprint: codeSpaceFingerprint };
+    await this.#wide.insert(CODE_SPACE_TABLE.name, claim, { ifNotExists: true });
+    const held = await this.#wide.get(CODE_SPACE_TABLE.name, { name: claim.name });
+    if (held?.fingerprint !== codeSpaceFingerprint) {
+      throw new ConfigError(
+        'CODE_SECRET',
+        'this store holds codes of another secret or code length (WRITE_RPS, ' +
+          'RETENTION_DAYS); new codes would overwrite its links. Set them back, or use ' +
+          'an empty keyspace',
+      );
+    }
   }
 
   /**
