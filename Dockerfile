@@ -14,11 +14,15 @@ COPY services/kit/package.json services/kit/
 COPY services/platform/package.json services/platform/
 COPY services/url-shortener/package.json services/url-shortener/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-    && npm cache clean --force
+    && npm cache clean --force \
+    && rm .npmrc
 
 FROM ${NODE_IMAGE} AS runtime
+# DATA_DIR: where the launcher (the default command) keeps its embedded
+# stores; /tmp is the one writable place under a read-only root.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--disable-warning=ExperimentalWarning
+    NODE_OPTIONS=--disable-warning=ExperimentalWarning \
+    DATA_DIR=/tmp/platform-data
 WORKDIR /app
 COPY --from=deps /app /app
 # Owned by the app's user so Tilt's live update can sync into it; the charts

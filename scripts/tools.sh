@@ -54,13 +54,14 @@ build() {
   dest=$(dir_of "$tool")
   [[ -x $dest/$tool ]] && return 0
   require_go "$tool"
-  staging="$dest.partial"
-  rm -rf "$staging"
+  # One staging directory per run, so two installs at once do not share one.
+  staging="$dest.partial.$$"
   mkdir -p "$staging"
   started=$SECONDS
   log "building $tool into $dest (several minutes on a cold Go cache)"
-  OUT="$staging" "$@" || die "building $tool failed"
+  OUT="$staging" "$@" || { rm -rf "$staging"; die "building $tool failed"; }
   [[ -x $staging/$tool ]] || die "building $tool produced no $staging/$tool"
+  if [[ -x $dest/$tool ]]; then rm -rf "$staging"; return 0; fi # the other run finished first
   rm -rf "$dest"
   mv "$staging" "$dest"
   log "built $tool in $((SECONDS - started))s"

@@ -85,6 +85,9 @@ describe('Dockerfile', () => {
     const user = /^USER\s+(\S+)/m.exec(finalStage)?.[1];
     expect(user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    // The registry settings (and any token they may ever hold) stay in the build stage.
+    expect(dockerfile).toMatch(/&& rm \.npmrc$/m);
+    expect(/^ENV[^]*?DATA_DIR=\/tmp\//m.test(finalStage)).toBe(true);
     expect(finalStage).toMatch(/^ENTRYPOINT \["node"\]$/m);
   });
 
