@@ -44,8 +44,9 @@ spec:
       enableServiceLinks: false
       securityContext:
         {{- include "platform-lib.podSecurityContext" . | nindent 8 }}
-      # Endpoints are removed while SIGTERM arrives; the preStop sleep covers the race.
-      terminationGracePeriodSeconds: {{ add $c.drainSeconds 10 }}
+      # Endpoints are removed while SIGTERM arrives; the preStop sleep covers the race. Then
+      # up to 10 s of request drain and 8 s of final click flush (services/url-shortener).
+      terminationGracePeriodSeconds: {{ add $c.drainSeconds 25 }}
       {{- with $values.imagePullSecrets }}
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}

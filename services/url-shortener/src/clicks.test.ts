@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { MemoryEventLog, createLogger, decodeEvent } from '@platform/kit';
 import {
   CLICKS_TOPIC,
@@ -138,6 +139,23 @@ describe('ClickBuffer', () => {
     const events = await drain(log, 3);
     expect(events.map((e) => e.event.data.visits.length).sort()).toEqual([200, 500, 500]);
     expect(new Set(events.map((e) => e.event.id)).size).toBe(3);
+  });
+
+  it('gives up publishing at close after its deadline, reporting the clicks it lost', async () => {
+    const log = new MemoryEventLog();
+    // Kafka unreachable: a publish that never answers.
+    log.publish = () => new Promise<void>(() => undefined);
+    const lines: string[] = [];
+    const quiet = pino({ level: 'error' }, { write: (line: string) => lines.push(line) });
+    const buffer = new ClickBuffer({ log, logger: quiet, flushSize: 1000, flushMs: 60_000 });
+    buffer.push(raw({ code: 'a' }));
+    buffer.push(raw({ code: 'b' }));
+    const started = Date.now();
+    await buffer.close(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(lines.map((l) => JSON.parse(l) as { clicks: number; msg: string })).toEqual([
+      expect.objectContaining({ clicks: 2, msg: 'clicks not published before shutdown, lost' }),
+    ]);
   });
 
   it('keeps visits of different minutes apart', async () => {

@@ -55,6 +55,8 @@ export class ClickBuffer {
   #clicks = 0;
   #unsent: Unsent = { records: [], clicks: 0, visits: 0 };
   #flushing: Promise<void> | undefined;
+  /** Clicks of the publish under way. */
+  #inFlight = 0;
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: {
@@ -110,19 +112,37 @@ export class ClickBuffer {
     return this.#flushing;
   }
 
-  /** Stops the timer and publishes what is left. */
-  async close(): Promise<void> {
+  /**
+   * Stops the timer and publishes what is left, for at most `withinMs`: a
+   * process being stopped has a grace period, and an unreachable Kafka would
+   * hold it past that. What is still unsent then is logged as lost.
+   */
+  async close(withinMs = 8000): Promise<void> {
     clearInterval(this.#timer);
-    await this.flush();
-    if (this.size > 0) await this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), withinMs);
+    });
+    const drained = (async () => {
+      await this.flush();
+      if (this.size > 0) await this.flush();
+    })();
+    const outcome = await Promise.race([drained, deadline]);
+    clearTimeout(timer);
+    const lost = this.size + (outcome === 'late' ? this.#inFlight : 0);
+    if (lost > 0)
+      this.#logger.error({ clicks: lost }, 'clicks not published before shutdown, lost');
   }
 
   async #publish(): Promise<void> {
     const batch = this.#take();
     if (batch.records.length === 0) return;
+    this.#inFlight = batch.clicks;
     try {
       await this.#log.publish(CLICKS_TOPIC, batch.records);
+      this.#inFlight = 0;
     } catch (error) {
+      this.#inFlight = 0;
       this.#logger.warn(
         { err: error, clicks: batch.clicks },
         'click publish failed, kept for retry',
