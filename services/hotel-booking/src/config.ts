@@ -10,6 +10,10 @@ export const configSchema = z.object({
   HOLD_TTL_MS: env.positiveInt(300_000).pipe(z.number().min(100).max(86_400_000)),
   LATE_PAYMENT_POLICY: z.enum(['rereserve', 'refund']).default('rereserve'),
   HOLD_NOTIFICATIONS: env.bool(true),
+  /** A Redis for hold keys alone, where few keys carry a TTL (see the system's page). */
+  HOLD_REDIS_URL: z
+    .url({ protocol: /^rediss?$/, hostname: /./, message: 'expected redis://host:port[/db]' })
+    .optional(),
   SWEEP_INTERVAL_MS: env.positiveInt(5_000).pipe(z.number().min(50).max(3_600_000)),
   SWEEP_BATCH: env.positiveInt(200).pipe(z.number().max(10_000)),
   INVENTORY_DAYS: env.positiveInt(365).pipe(z.number().max(1_100)),

@@ -1,10 +1,12 @@
 import {
   Lifecycle,
+  RedisCache,
   connectInfra,
   createLogger,
   createMetrics,
   type Infra,
   type Logger,
+  type ReadinessCheck,
   type RunningServer,
 } from '@platform/kit';
 import { startApi } from './api.ts';
@@ -46,7 +48,18 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
 
   await migrate(infra.relational);
   const hotels = new HotelStore(infra.relational);
-  const holds = new HoldKeys(infra.cache, logger);
+  const readiness: Record<string, ReadinessCheck> = {
+    relational: infra.readiness.relational!,
+    cache: infra.readiness.cache!,
+  };
+  const holdCache = config.HOLD_REDIS_URL
+    ? new RedisCache({ url: config.HOLD_REDIS_URL, prefix: config.NAME_PREFIX })
+    : infra.cache;
+  if (holdCache !== infra.cache) {
+    lifecycle.onShutdown('hold-cache', () => holdCache.close());
+    readiness.holdCache = () => holdCache.ping();
+  }
+  const holds = new HoldKeys(holdCache, logger);
   const bookings = new BookingService({
     hotels,
     bookings: new BookingStore(infra.relational),
@@ -60,7 +73,6 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
       inventoryDays: config.INVENTORY_DAYS,
     },
   });
-  const readiness = { relational: infra.readiness.relational!, cache: infra.readiness.cache! };
   const servers: RunningHotelBooking['servers'] = {};
   let releaser: HoldReleaser | undefined;
 

@@ -87,10 +87,29 @@ const RETURN_ROOMS =
   'UPDATE room_availability SET available_quantity = available_quantity + ? ' +
   'WHERE room_id = ? AND night >= ? AND night < ?';
 
+const BOOKING_COLUMNS = [
+  'id',
+  'room_id',
+  'hotel_id',
+  'user_id',
+  'request_key',
+  'quantity',
+  'start_date',
+  'end_date',
+  'amount',
+  'currency',
+  'status',
+  'expires_at',
+  'invoice_id',
+  'payment_reference',
+  'cancel_reason',
+  'created_at',
+  'updated_at',
+];
+
 const INSERT_BOOKING =
-  'INSERT INTO bookings (id, room_id, hotel_id, user_id, request_key, quantity, start_date, ' +
-  'end_date, amount, currency, status, expires_at, invoice_id, payment_reference, ' +
-  'cancel_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  `INSERT INTO bookings (${BOOKING_COLUMNS.join(', ')}) ` +
+  `VALUES (${BOOKING_COLUMNS.map(() => '?').join(', ')})`;
 
 /**
  * Bookings and the availability they hold. Every transaction here touches the
