@@ -200,7 +200,8 @@ export class BookingService {
           const invoiceId = randomUUID();
           if (await this.#bookings.confirm(id, { reference, invoiceId, now })) {
             await this.#holds.clear(id);
-            return { outcome: 'booked', booking: await this.#find(id) };
+            const paid = { invoiceId, paymentReference: reference, updatedAt: now };
+            return { outcome: 'booked', booking: { ...booking, status: 'BOOKED', ...paid } };
           }
           break;
         }
