@@ -61,4 +61,22 @@ export const SYSTEMS: SystemSpec[] = [
       return (await runUrlShortener(readConfig(), [...ROLES])).lifecycle;
     },
   },
+  {
+    name: 'hotel-booking',
+    port: 8082,
+    entry: entry('hotel-booking'),
+    processes: [
+      {
+        name: 'hold-releaser',
+        role: 'hold-releaser',
+        port: 9111,
+        env: { RELEASER_PORT: '9111' },
+      },
+      { name: 'api', role: 'api', port: 8082, env: { PORT: '8082' } },
+    ],
+    async runInProcess() {
+      const { readConfig, runHotelBooking, ROLES } = await import('@platform/hotel-booking');
+      return (await runHotelBooking(readConfig(), [...ROLES])).lifecycle;
+    },
+  },
 ];

@@ -1,12 +1,32 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serverAddress } from '@platform/kit/testing';
+import { scratchDatabase, serverAddress, type ScratchDatabase } from '@platform/kit/testing';
 
 const START = fileURLToPath(new URL('../src/start.ts', import.meta.url));
 const BASE = 'http://127.0.0.1:8081';
+const HOTELS = 'http://127.0.0.1:8082';
+
+let database: ScratchDatabase | undefined;
+afterAll(async () => {
+  await database?.drop();
+});
+
+/** Every server address, with a MySQL database of this suite's own. */
+async function realServers(): Promise<Record<string, string>> {
+  database ??= await scratchDatabase('launcher_test');
+  return {
+    KAFKA_BROKERS: serverAddress('KAFKA_BROKERS'),
+    REDIS_URL: serverAddress('REDIS_URL'),
+    MYSQL_URL: database.url,
+    CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
+    CASSANDRA_KEYSPACE: 'launcher_test',
+    NAME_PREFIX: 'launcher-test.',
+  };
+}
 
 /** Runs `npm start`'s script and resolves with it once it prints the ready banner. */
 async function launch(
@@ -106,13 +126,42 @@ async function shortenAndFollow(): Promise<void> {
   expect(redirect.headers.get('location')).toBe('https://example.com/launched');
 }
 
+/** A hotel with one room, booked and paid for tomorrow night. */
+async function bookAndPay(): Promise<void> {
+  const send = async (method: string, path: string, body: unknown, key?: string) => {
+    const response = await fetch(HOTELS + path, {
+      method,
+      headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const hotel = await send('POST', '/hotels', { name: 'Launcher Inn', locality: 'Braga' });
+  expect(hotel.status).toBe(201);
+  const roomId = `launcher-${randomUUID().slice(0, 8)}`;
+  const room = { quantity: 1, minPrice: 8_000, maxPrice: 12_000 };
+  expect((await send('PUT', `/hotels/${hotel.body.id}/rooms/${roomId}`, room)).status).toBe(201);
+  const night = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const departure = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+  const stay = { userId: 'launcher', roomId, quantity: 1, startDate: night, endDate: departure };
+  const booked = await send('POST', '/bookings', stay, randomUUID());
+  expect(booked.body).toMatchObject({ status: 'RESERVED', amount: 8_000 });
+  const paid = await send('POST', `/bookings/${booked.body.id}/payment`, {
+    status: 'succeeded',
+    reference: 'launcher-payment',
+  });
+  expect(paid.body.outcome).toBe('booked');
+}
+
 describe('npm start', () => {
   it('runs every system in one process on embedded stand-ins by default', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'start-embedded-'));
     const { child, banner } = await launch({ DATA_DIR: dataDir });
     expect(banner).toContain('embedded stand-ins');
     expect(banner).toContain('url-shortener    http://localhost:8081');
+    expect(banner).toContain('hotel-booking    http://localhost:8082');
     await shortenAndFollow();
+    await bookAndPay();
     expect(await stop(child)).toBe(0);
   });
 
@@ -130,15 +179,7 @@ describe('npm start', () => {
   });
 
   it('counts the clicks still buffered when one process per service gets a Ctrl-C', async () => {
-    const servers = {
-      KAFKA_BROKERS: serverAddress('KAFKA_BROKERS'),
-      REDIS_URL: serverAddress('REDIS_URL'),
-      MYSQL_URL: serverAddress('MYSQL_URL'),
-      CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
-      CASSANDRA_KEYSPACE: 'launcher_test',
-      NAME_PREFIX: 'launcher-test.',
-      CLICK_FLUSH_MS: '60000',
-    };
+    const servers = { ...(await realServers()), CLICK_FLUSH_MS: '60000' };
     const first = await launch(servers);
     const code = await create('https://example.com/interrupted');
     await visit(code, 4);
@@ -149,25 +190,21 @@ describe('npm start', () => {
   });
 
   it('runs one process per service when every server address is set', async () => {
-    const { child, banner } = await launch({
-      KAFKA_BROKERS: serverAddress('KAFKA_BROKERS'),
-      REDIS_URL: serverAddress('REDIS_URL'),
-      MYSQL_URL: serverAddress('MYSQL_URL'),
-      CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
-      CASSANDRA_KEYSPACE: 'launcher_test',
-      NAME_PREFIX: 'launcher-test.',
-    });
-    expect(banner).toContain('one process per service (4 processes)');
+    const { child, banner } = await launch(await realServers());
+    expect(banner).toContain('one process per service (6 processes)');
     const groups = childGroups(child.pid!);
-    expect(groups).toHaveLength(4);
+    expect(groups).toHaveLength(6);
     for (const group of groups) expect(group.pgid).toBe(group.pid);
-    for (const port of [9101, 9102, 9103]) {
+    for (const port of [9101, 9102, 9103, 9111]) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     }
     await shortenAndFollow();
+    await bookAndPay();
 
     expect(await stop(child)).toBe(0);
     await expect(fetch(`${BASE}/healthz`)).rejects.toThrow();
     await expect(fetch('http://127.0.0.1:9101/healthz')).rejects.toThrow();
+    await expect(fetch(`${HOTELS}/healthz`)).rejects.toThrow();
+    await expect(fetch('http://127.0.0.1:9111/healthz')).rejects.toThrow();
   });
 });

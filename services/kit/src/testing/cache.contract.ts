@@ -107,6 +107,34 @@ export function cacheContract(name: string, open: () => Promise<Cache>): void {
       expect(received).toEqual(['one']);
     });
 
+    it('reports expired keys under a prefix, and neither deleted keys nor others', async () => {
+      const reported: string[] = [];
+      const stop = await cache.subscribeExpirations(key('hold:'), (name) => reported.push(name));
+      // Names that hash to many slots, so every master of a cluster expires some.
+      const expiring = Array.from({ length: 24 }, (_, i) => key(`hold:${i}`));
+      await Promise.all(expiring.map((name) => cache.set(name, 'x', { ttlMs: 100 })));
+      await cache.set(key('hold:deleted'), 'x', { ttlMs: 150 });
+      await cache.delete(key('hold:deleted'));
+      await cache.set(key('hold:persisted'), 'x', { ttlMs: 150 });
+      await cache.set(key('hold:persisted'), 'y');
+      await cache.set(key('other'), 'x', { ttlMs: 100 });
+
+      // Redis finds expired keys by sampling, so with many keys carrying a time to
+      // live it can take a minute to reach one; a read removes an expired key at once.
+      await sleep(200);
+      for (const name of [...expiring, key('other')]) expect(await cache.get(name)).toBeUndefined();
+      await waitFor(() => reported.length >= expiring.length, 5000);
+      await sleep(300);
+      expect(reported.sort()).toEqual(expiring.sort());
+
+      await stop();
+      await cache.set(key('hold:after-stop'), 'x', { ttlMs: 50 });
+      await sleep(100);
+      expect(await cache.get(key('hold:after-stop'))).toBeUndefined();
+      await sleep(200);
+      expect(reported).not.toContain(key('hold:after-stop'));
+    });
+
     it('rejects an operation on a key holding another kind of value', async () => {
       await cache.set(key('str'), 'x');
       await expect(cache.setAdd(key('str'), ['a'])).rejects.toThrow(/WRONGTYPE/);

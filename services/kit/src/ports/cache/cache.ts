@@ -37,6 +37,18 @@ export interface Cache {
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; the returned function ends it. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls onExpired with each key under keyPrefix that the store expires;
+   * deleted and overwritten keys are not reported. Like Redis keyspace
+   * notifications, a key is reported when the store removes it, which can be
+   * after its time to live, and not at all while the subscriber is
+   * disconnected: use it to act promptly, never as the only trigger.
+   * onExpired must not throw. Resolves once listening; the function ends it.
+   */
+  subscribeExpirations(
+    keyPrefix: string,
+    onExpired: (key: string) => void,
+  ): Promise<() => Promise<void>>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

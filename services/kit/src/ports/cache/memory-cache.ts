@@ -17,8 +17,11 @@ interface Collections {
 export class MemoryCache implements Cache {
   readonly #entries = new Map<string, Entry>();
   readonly #channels = new EventEmitter();
+  readonly #expiryHandlers = new Set<{ prefix: string; onExpired: (key: string) => void }>();
   readonly #now: () => number;
   readonly #sweeper: NodeJS.Timeout;
+  /** Runs while someone listens for expirations, as often as Redis's active expiry. */
+  #expirySweeper: NodeJS.Timeout | undefined;
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -32,6 +35,7 @@ export class MemoryCache implements Cache {
   }
 
   async set(key: string, value: string, options: { ttlMs?: number } = {}): Promise<void> {
+    this.#live(key); // an overwritten key that had expired is reported, as Redis does
     this.#entries.set(key, { kind: 'string', value, expiresAt: this.#expiry(options.ttlMs) });
   }
 
@@ -157,10 +161,27 @@ export class MemoryCache implements Cache {
     };
   }
 
+  async subscribeExpirations(keyPrefix: string, onExpired: (key: string) => void) {
+    const handler = { prefix: keyPrefix, onExpired };
+    this.#expiryHandlers.add(handler);
+    if (!this.#expirySweeper) {
+      this.#expirySweeper = setInterval(() => this.#sweep(), 100);
+      this.#expirySweeper.unref();
+    }
+    return async () => {
+      this.#expiryHandlers.delete(handler);
+      if (this.#expiryHandlers.size > 0) return;
+      clearInterval(this.#expirySweeper);
+      this.#expirySweeper = undefined;
+    };
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
+    clearInterval(this.#expirySweeper);
+    this.#expiryHandlers.clear();
     this.#channels.removeAllListeners();
   }
 
@@ -172,7 +193,7 @@ export class MemoryCache implements Cache {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.#now()) {
-      this.#entries.delete(key);
+      this.#expired(key);
       return undefined;
     }
     return entry;
@@ -201,7 +222,15 @@ export class MemoryCache implements Cache {
 
   #sweep(): void {
     const now = this.#now();
-    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#expired(key);
+  }
+
+  /** Removes an expired key and tells whoever listens, after the current call, as Redis would. */
+  #expired(key: string): void {
+    this.#entries.delete(key);
+    for (const handler of this.#expiryHandlers) {
+      if (key.startsWith(handler.prefix)) queueMicrotask(() => handler.onExpired(key));
+    }
   }
 }
 

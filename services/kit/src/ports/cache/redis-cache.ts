@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { Cache } from './cache.ts';
+import { RedisExpirations } from './redis-expirations.ts';
 
 export type RedisTarget = ({ url: string } | { clusterNodes: string[] }) & {
   /** Put before every key and channel name, so deployments can share one Redis. */
@@ -13,11 +14,13 @@ export class RedisCache implements Cache {
   #subscriber: Redis | Cluster | undefined;
   readonly #handlers = new Map<string, Set<(message: string) => void>>();
   readonly #prefix: string;
+  readonly #expirations: RedisExpirations;
 
   constructor(target: RedisTarget) {
     this.#target = target;
     this.#prefix = target.prefix ?? '';
     this.#client = connect(target);
+    this.#expirations = new RedisExpirations(this.#client, this.#prefix);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -148,11 +151,20 @@ export class RedisCache implements Cache {
     };
   }
 
+  /**
+   * Keyspace notifications (`__keyevent@<db>__:expired`) on every node; they
+   * are turned on with CONFIG SET where the server has them off.
+   */
+  subscribeExpirations(keyPrefix: string, onExpired: (key: string) => void) {
+    return this.#expirations.add(keyPrefix, onExpired);
+  }
+
   async ping(): Promise<void> {
     await this.#client.ping();
   }
 
   async close(): Promise<void> {
+    await this.#expirations.close();
     await Promise.all([this.#client.quit(), this.#subscriber?.quit()]);
   }
 

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { env, infraSchema, loadConfig, parseConfig, telemetrySchema } from '@platform/kit';
+
+/** Every variable the hotel booking processes read, validated once at start. */
+export const configSchema = z.object({
+  ...infraSchema.shape,
+  ...telemetrySchema.shape,
+  PORT: env.port(8082),
+  RELEASER_PORT: env.port(9111),
+  HOLD_TTL_MS: env.positiveInt(300_000).pipe(z.number().min(100).max(86_400_000)),
+  LATE_PAYMENT_POLICY: z.enum(['rereserve', 'refund']).default('rereserve'),
+  HOLD_NOTIFICATIONS: env.bool(true),
+  /** A Redis for hold keys alone, where few keys carry a TTL (see the system's page). */
+  HOLD_REDIS_URL: z
+    .url({ protocol: /^rediss?$/, hostname: /./, message: 'expected redis://host:port[/db]' })
+    .optional(),
+  SWEEP_INTERVAL_MS: env.positiveInt(5_000).pipe(z.number().min(50).max(3_600_000)),
+  SWEEP_BATCH: env.positiveInt(200).pipe(z.number().max(10_000)),
+  INVENTORY_DAYS: env.positiveInt(365).pipe(z.number().max(1_100)),
+  MAX_NIGHTS: env.positiveInt(30).pipe(z.number().max(365)),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function readConfig(environment: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(configSchema, environment);
+}
+
+/** Like readConfig, but a bad value throws instead of ending the process (for tests). */
+export function parseHotelConfig(environment: Record<string, string | undefined>): Config {
+  return parseConfig(configSchema, environment);
+}

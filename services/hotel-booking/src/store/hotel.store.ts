@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { ConstraintViolation, type Queryable, type Relational } from '@platform/kit';
+import { addDays, nightsOf, type CalendarDate } from '../domain/dates.ts';
+
+export interface HotelFields {
+  name: string;
+  locality: string;
+  address?: string | undefined;
+  description?: string | undefined;
+  facilities: string[];
+  imageUrls: string[];
+  currency: string;
+  timeZone: string;
+}
+
+export interface Hotel extends HotelFields {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RoomFields {
+  name?: string | undefined;
+  quantity: number;
+  /** Minor units per room and night. */
+  minPrice: number;
+  maxPrice: number;
+}
+
+export interface Room {
+  id: string;
+  hotelId: string;
+  name: string;
+  quantity: number;
+  minPrice: number;
+  maxPrice: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NightAvailability {
+  night: CalendarDate;
+  total: number;
+  available: number;
+}
+
+/** The nights on sale: from `from` up to, not including, `until`. */
+export interface InventoryWindow {
+  from: CalendarDate;
+  until: CalendarDate;
+}
+
+export type PutRoomResult =
+  | { outcome: 'created' | 'updated'; room: Room }
+  | { outcome: 'other-hotel' }
+  | { outcome: 'below-held' };
+
+type HotelRow = {
+  id: string;
+  name: string;
+  locality: string;
+  address: string | null;
+  description: string | null;
+  facilities: string;
+  image_urls: string;
+  currency: string;
+  time_zone: string;
+  created_at: number;
+  updated_at: number;
+};
+
+type RoomRow = {
+  id: string;
+  hotel_id: string;
+  name: string;
+  quantity: number;
+  min_price: number;
+  max_price: number;
+  created_at: number;
+  updated_at: number;
+};
+
+/** A bounded number of rows per INSERT keeps statements well under max_allowed_packet. */
+const NIGHTS_PER_INSERT = 200;
+
+/**
+ * Hotels, their room types and the nights on sale. A room type's nights are
+ * rows of room_availability holding its total and its unsold rooms; they are
+ * opened ahead of time, so a booking only ever updates rows that exist.
+ */
+export class HotelStore {
+  readonly #db: Relational;
+
+  constructor(db: Relational) {
+    this.#db = db;
+  }
+
+  async createHotel(fields: HotelFields, now: number): Promise<Hotel> {
+    const hotel: Hotel = { ...fields, id: randomUUID(), createdAt: now, updatedAt: now };
+    await this.#db.execute(
+      'INSERT INTO hotels (id, name, locality, address, description, facilities, image_urls, ' +
+        'currency, time_zone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [hotel.id, ...hotelValues(fields), hotel.createdAt, hotel.updatedAt],
+    );
+    return hotel;
+  }
+
+  /** Replaces a hotel's fields; undefined when there is no such hotel. */
+  async updateHotel(id: string, fields: HotelFields, now: number): Promise<Hotel | undefined> {
+    await this.#db.execute(
+      'UPDATE hotels SET name = ?, locality = ?, address = ?, description = ?, facilities = ?, ' +
+        'image_urls = ?, currency = ?, time_zone = ?, updated_at = ? WHERE id = ?',
+      [...hotelValues(fields), now, id],
+    );
+    return this.findHotel(id);
+  }
+
+  async findHotel(id: string): Promise<Hotel | undefined> {
+    const [row] = await this.#db.query<HotelRow>('SELECT * FROM hotels WHERE id = ?', [id]);
+    return row && toHotel(row);
+  }
+
+  async roomsOf(hotelId: string): Promise<Room[]> {
+    const rows = await this.#db.query<RoomRow>(
+      'SELECT * FROM rooms WHERE hotel_id = ? ORDER BY id',
+      [hotelId],
+    );
+    return rows.map(toRoom);
+  }
+
+  async findRoom(id: string): Promise<Room | undefined> {
+    const [row] = await this.#db.query<RoomRow>('SELECT * FROM rooms WHERE id = ?', [id]);
+    return row && toRoom(row);
+  }
+
+  /**
+   * Creates a room type or changes it. A new quantity moves the total and the
+   * unsold rooms of every night from window.from on by the difference, which
+   * the CHECK refuses when rooms already held would no longer fit.
+   */
+  async putRoom(
+    hotelId: string,
+    roomId: string,
+    fields: RoomFields,
+    window: InventoryWindow,
+    now: number,
+  ): Promise<PutRoomResult> {
+    try {
+      return await this.#db.transaction(async (tx) => {
+        const [current] = await tx.query<RoomRow>('SELECT * FROM rooms WHERE id = ? FOR UPDATE', [
+          roomId,
+        ]);
+        if (current && current.hotel_id !== hotelId) return { outcome: 'other-hotel' as const };
+
+        const room: Room = {
+          id: roomId,
+          hotelId,
+          name: fields.name ?? current?.name ?? roomId,
+          quantity: fields.quantity,
+          minPrice: fields.minPrice,
+          maxPrice: fields.maxPrice,
+          createdAt: current?.created_at ?? now,
+          updatedAt: now,
+        };
+        if (current) {
+          await tx.execute(
+            'UPDATE rooms SET name = ?, quantity = ?, min_price = ?, max_price = ?, ' +
+              'updated_at = ? WHERE id = ?',
+            [room.name, room.quantity, room.minPrice, room.maxPrice, now, roomId],
+          );
+          const change = room.quantity - current.quantity;
+          if (change !== 0) {
+            await tx.execute(
+              'UPDATE room_availability SET total_quantity = total_quantity + ?, ' +
+                'available_quantity = available_quantity + ? WHERE room_id = ? AND night >= ?',
+              [change, change, roomId, window.from],
+            );
+          }
+        } else {
+          await tx.execute(
+            'INSERT INTO rooms (id, hotel_id, name, quantity, min_price, max_price, ' +
+              'created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            [roomId, hotelId, room.name, room.quantity, room.minPrice, room.maxPrice, now, now],
+          );
+        }
+        await this.#openNights(tx, roomId, room.quantity, window);
+        return { outcome: current ? ('updated' as const) : ('created' as const), room };
+      });
+    } catch (error) {
+      if (error instanceof ConstraintViolation && error.kind === 'check') {
+        return { outcome: 'below-held' };
+      }
+      throw error;
+    }
+  }
+
+  /** Opens the nights of every room type up to window.until; returns how many were opened. */
+  async extendInventory(window: InventoryWindow): Promise<number> {
+    let opened = 0;
+    let after = '';
+    for (;;) {
+      const page = await this.#db.query<{ id: string }>(
+        'SELECT id FROM rooms WHERE id > ? ORDER BY id LIMIT ?',
+        [after, 200],
+      );
+      for (const { id } of page) {
+        opened += await this.#db.transaction(async (tx) => {
+          const [room] = await tx.query<{ quantity: number }>(
+            'SELECT quantity FROM rooms WHERE id = ? FOR UPDATE',
+            [id],
+          );
+          return room ? this.#openNights(tx, id, room.quantity, window) : 0;
+        });
+      }
+      if (page.length < 200) return opened;
+      after = page.at(-1)!.id;
+    }
+  }
+
+  async availability(
+    roomId: string,
+    from: CalendarDate,
+    until: CalendarDate,
+  ): Promise<NightAvailability[]> {
+    const rows = await this.#db.query<{
+      night: string;
+      total_quantity: number;
+      available_quantity: number;
+    }>(
+      'SELECT night, total_quantity, available_quantity FROM room_availability ' +
+        'WHERE room_id = ? AND night >= ? AND night < ? ORDER BY night',
+      [roomId, from, until],
+    );
+    return rows.map((row) => ({
+      night: row.night,
+      total: row.total_quantity,
+      available: row.available_quantity,
+    }));
+  }
+
+  /**
+   * Adds the nights after the room's last open night, up to window.until, with
+   * every room unsold. Runs under the room row's lock, so the quantity is current.
+   */
+  async #openNights(
+    tx: Queryable,
+    roomId: string,
+    quantity: number,
+    window: InventoryWindow,
+  ): Promise<number> {
+    const [row] = await tx.query<{ last: string | null }>(
+      'SELECT MAX(night) AS last FROM room_availability WHERE room_id = ?',
+      [roomId],
+    );
+    const last = row?.last ?? null;
+    const start = last !== null && last >= window.from ? addDays(last, 1) : window.from;
+    const nights = nightsOf(start, window.until);
+    const onConflict =
+      this.#db.dialect === 'mysql'
+        ? ' ON DUPLICATE KEY UPDATE night = night'
+        : ' ON CONFLICT (room_id, night) DO NOTHING';
+
+    for (let i = 0; i < nights.length; i += NIGHTS_PER_INSERT) {
+      const chunk = nights.slice(i, i + NIGHTS_PER_INSERT);
+      await tx.execute(
+        'INSERT INTO room_availability (room_id, night, total_quantity, available_quantity) ' +
+          `VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}${onConflict}`,
+        chunk.flatMap((night) => [roomId, night, quantity, quantity]),
+      );
+    }
+    return nights.length;
+  }
+}
+
+function hotelValues(fields: HotelFields) {
+  return [
+    fields.name,
+    fields.locality,
+    fields.address ?? null,
+    fields.description ?? null,
+    JSON.stringify(fields.facilities),
+    JSON.stringify(fields.imageUrls),
+    fields.currency,
+    fields.timeZone,
+  ];
+}
+
+function toHotel(row: HotelRow): Hotel {
+  return {
+    id: row.id,
+    name: row.name,
+    locality: row.locality,
+    address: row.address ?? undefined,
+    description: row.description ?? undefined,
+    facilities: JSON.parse(row.facilities) as string[],
+    imageUrls: JSON.parse(row.image_urls) as string[],
+    currency: row.currency,
+    timeZone: row.time_zone,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toRoom(row: RoomRow): Room {
+  return {
+    id: row.id,
+    hotelId: row.hotel_id,
+    name: row.name,
+    quantity: Number(row.quantity),
+    minPrice: Number(row.min_price),
+    maxPrice: Number(row.max_price),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { MysqlRelational } from '../ports/relational/mysql-relational.ts';
+import { serverAddress } from './servers.ts';
+
+export interface ScratchDatabase {
+  /** MYSQL_URL with the scratch database in its path. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A MySQL database of its own for one test suite, so suites sharing a server
+ * never see each other's rows. MYSQL_URL's user must be allowed to create it.
+ */
+export async function scratchDatabase(prefix: string): Promise<ScratchDatabase> {
+  const root = serverAddress('MYSQL_URL');
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  if (!/^\w{1,64}$/.test(name)) throw new Error(`not a database name: ${name}`);
+  await onServer(root, `CREATE DATABASE ${name}`);
+
+  const url = new URL(root);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => onServer(root, `DROP DATABASE IF EXISTS ${name}`) };
+}
+
+async function onServer(url: string, statement: string): Promise<void> {
+  const server = new MysqlRelational(url, { connectionLimit: 1 });
+  try {
+    await server.execute(statement);
+  } finally {
+    await server.close();
+  }
+}
