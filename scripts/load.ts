@@ -192,6 +192,8 @@ async function startPlatform(port: number): Promise<void> {
     env: {
       ...environment,
       LOG_LEVEL: environment.LOG_LEVEL ?? 'warn',
+      // Only the system under load: the others would take ports and cores.
+      SYSTEMS: args.system,
       // k6 is one client; the per-client create limit would measure the limiter.
       CREATE_RATE_LIMIT: environment.CREATE_RATE_LIMIT ?? '1000000',
     },

@@ -1,10 +1,12 @@
-// `npm start`: every system, in one process on embedded stand-ins when no server
-// address is set, or as one process per service when all of them are.
+// `npm start`: every system (or those SYSTEMS names), in one process on embedded
+// stand-ins when no server address is set, or as one process per service when
+// all of them are.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ConfigError, infraSchema, isEmbedded, loadConfig } from '@platform/kit/config';
-import { SYSTEMS, type ProcessSpec, type SystemSpec } from './systems.ts';
+import { ConfigError, env, infraSchema, isEmbedded, loadConfig } from '@platform/kit/config';
+import { SYSTEMS as ALL_SYSTEMS, type ProcessSpec, type SystemSpec } from './systems.ts';
 
-const infra = loadConfig(infraSchema);
+const infra = loadConfig(infraSchema.extend({ SYSTEMS: env.list().optional() }));
+const SYSTEMS = chooseSystems(infra.SYSTEMS);
 const allServers =
   infra.KAFKA_BROKERS &&
   (infra.REDIS_URL || infra.REDIS_CLUSTER_NODES) &&
@@ -23,7 +25,23 @@ try {
   process.exit(1);
 }
 
+/** The systems SYSTEMS names, all by default; an unknown name stops the launcher. */
+function chooseSystems(names: string[] | undefined): SystemSpec[] {
+  if (!names || names.length === 0) return ALL_SYSTEMS;
+  const known = ALL_SYSTEMS.map((s) => s.name);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    process.stderr.write(`SYSTEMS: unknown ${unknown.join(', ')}; known: ${known.join(', ')}\n`);
+    process.exit(1);
+  }
+  return ALL_SYSTEMS.filter((s) => names.includes(s.name));
+}
+
 async function runInProcess(): Promise<void> {
+  // Every system reads PORT in one process: it can only be meant for one of them.
+  if (process.env.PORT && SYSTEMS.length > 1) {
+    throw new ConfigError('PORT', 'applies to one system in one process; set SYSTEMS to it');
+  }
   const systems = await Promise.all(SYSTEMS.map((system) => system.runInProcess()));
   const stop = async (signal: NodeJS.Signals) => {
     process.stdout.write(`${signal}: stopping\n`);

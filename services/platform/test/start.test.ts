@@ -165,6 +165,24 @@ describe('npm start', () => {
     expect(await stop(child)).toBe(0);
   });
 
+  it('runs only the systems SYSTEMS names, and refuses a PORT that several would read', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'start-some-'));
+    const { child, banner } = await launch({ DATA_DIR: dataDir, SYSTEMS: 'url-shortener' });
+    expect(banner).toContain('url-shortener    http://localhost:8081');
+    expect(banner).not.toContain('hotel-booking');
+    await expect(fetch('http://127.0.0.1:8082/healthz')).rejects.toThrow();
+    expect(await stop(child)).toBe(0);
+
+    const refused = await launch({ DATA_DIR: dataDir, PORT: '8091' }).catch((e: Error) => e);
+    expect(String(refused)).toMatch(
+      /cannot start: invalid configuration: PORT: applies to one system in one process/,
+    );
+    const unknown = await launch({ DATA_DIR: dataDir, SYSTEMS: 'url-shortner' }).catch(
+      (e: Error) => e,
+    );
+    expect(String(unknown)).toMatch(/SYSTEMS: unknown url-shortner; known: url-shortener/);
+  });
+
   it('keeps counting clicks after an embedded restart on the same data', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'start-restart-'));
     const first = await launch({ DATA_DIR: dataDir, CLICK_FLUSH_MS: '200' });
