@@ -215,7 +215,7 @@ export async function dryRunApply(
       result.rejections.push({
         ...identify(object),
         status: 0,
-        message: `the server has no resource for ${object.apiVersion} ${object.kind} (missing CRD?)`,
+        message: `no resource for ${object.apiVersion} ${object.kind} (missing CRD?)`,
       });
       continue;
     }
@@ -294,7 +294,8 @@ function binary(given: string | undefined, variable: string): string {
   const path = given ?? process.env[variable];
   if (!path || !existsSync(path)) {
     throw new Error(
-      `${variable} is not set to a binary: run scripts/tools.sh install, then eval "$(scripts/tools.sh env)"`,
+      `${variable} is not set to a binary: run scripts/tools.sh install, ` +
+        'then eval "$(scripts/tools.sh env)"',
     );
   }
   return path;

@@ -47,7 +47,7 @@ function chartDirs(): string[] {
   return readdirSync(CHARTS).filter((entry) => existsSync(join(CHARTS, entry, 'Chart.yaml')));
 }
 
-/** Kubernetes objects in the plain YAML files of a folder; tool configs (kind, kustomize) are not. */
+/** Kubernetes objects in a folder's plain YAML files; tool configs (kind, kustomize) are not. */
 function plainManifests(dir: string): { file: string; object: ManifestObject }[] {
   return yamlFiles(join(ROOT, dir)).flatMap((file) =>
     readManifests(readFileSync(file, 'utf8'))

@@ -113,7 +113,7 @@ describe('Dockerfile', () => {
     expect(copied.sort()).toEqual(workspaces.sort());
   });
 
-  it('starts the URL shortener from production dependencies and the build context alone', async () => {
+  it('starts the URL shortener from production dependencies and the context alone', async () => {
     const image = mkdtempSync(join(tmpdir(), 'image-'));
     for (const file of buildContext())
       cpSync(join(ROOT, file), join(image, file), { recursive: true });

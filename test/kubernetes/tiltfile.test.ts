@@ -45,7 +45,7 @@ describe('Tiltfile', () => {
     expect(resources(calls).length).toBe(names.size);
   });
 
-  it('points at files that exist: manifests, charts, values files, Dockerfile, load tests', async () => {
+  it('points at files that exist: manifests, charts, values, Dockerfile, load tests', async () => {
     const calls = await declared();
     const paths = calls.flatMap((c) => {
       const flags = (c.kwargs.flags as string[] | undefined) ?? [];
@@ -63,7 +63,7 @@ describe('Tiltfile', () => {
     expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
   });
 
-  it('runs only the systems named after --, with live update, a port forward and a dashboard link', async () => {
+  it('runs the systems named after --, live-updated, forwarded and linked', async () => {
     const calls = await declared('url-shortener');
     const system = calls.find(
       (c) => c.builtin === 'helm_resource' && c.args[0] === 'url-shortener',

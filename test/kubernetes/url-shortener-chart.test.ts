@@ -267,7 +267,7 @@ describe('url-shortener chart', () => {
     }
   });
 
-  it('refuses autoscaling bounds the wrong way round and a release named like a number', async () => {
+  it('refuses autoscaling bounds the wrong way round; quotes a numeric release', async () => {
     await expect(
       render(CHART, {
         set: { 'api.autoscaling.minReplicas': '5', 'api.autoscaling.maxReplicas': '2' },

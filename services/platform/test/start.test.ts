@@ -165,7 +165,7 @@ describe('npm start', () => {
     expect(await stop(child)).toBe(0);
   });
 
-  it('runs only the systems SYSTEMS names, and refuses a PORT that several would read', async () => {
+  it('runs only the systems SYSTEMS names; refuses a PORT several would read', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'start-some-'));
     const { child, banner } = await launch({ DATA_DIR: dataDir, SYSTEMS: 'url-shortener' });
     expect(banner).toContain('url-shortener    http://localhost:8081');

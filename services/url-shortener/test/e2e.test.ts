@@ -59,7 +59,7 @@ async function aggregatorMetric(name: string): Promise<number> {
 const aggregatorLag = () => aggregatorMetric('urlshortener_click_aggregator_lag');
 const aggregatorCounted = () => aggregatorMetric('urlshortener_clicks_aggregated_total');
 
-/** Polls `read` until `done` holds; on timeout the error shows what was read and the aggregator's log. */
+/** Polls `read` until `done` holds; a timeout shows what was read and the aggregator's log. */
 async function waitUntil<T>(
   what: string,
   read: () => Promise<T>,

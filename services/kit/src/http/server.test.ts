@@ -71,7 +71,9 @@ describe('serve', () => {
     await expect(serve({ app, port: first.port, host: '127.0.0.1', logger })).rejects.toMatchObject(
       {
         code: 'EADDRINUSE',
-        message: `port ${first.port} is already in use: stop what listens there or choose another port`,
+        message:
+          `port ${first.port} is already in use: ` +
+          'stop what listens there or choose another port',
       },
     );
   });
