@@ -90,4 +90,15 @@ describe.each([
     expect(stats.country).toEqual({ NL: 3, JP: 1 });
     expect(stats.browser).toEqual({ Safari: 3, Chrome: 1 });
   });
+
+  it('keeps codes that differ only in case apart (base62 is case-sensitive)', async () => {
+    const lower = `e${randomBytes(4).toString('hex')}x`;
+    const upper = lower.toUpperCase();
+    await store.apply(consumer, 'clicks', 4, [
+      { offset: 0, clicks: [{ ...click(start), code: lower }] },
+      { offset: 1, clicks: [{ ...click(start), code: upper, count: 2 }] },
+    ]);
+    expect((await store.stats(lower, start, start + MINUTE)).total).toBe(1);
+    expect((await store.stats(upper, start, start + MINUTE)).total).toBe(2);
+  });
 });

@@ -46,6 +46,18 @@ export const CLICK_MIGRATIONS: Migration[] = [
         'seen_at BIGINT NOT NULL)',
     ],
   },
+  {
+    // Codes are base62: "abc" and "ABC" are two links. MySQL's default collation
+    // compares case-insensitively and merged their counts; SQLite compares bytes.
+    id: '003-codes-case-sensitive',
+    statements: {
+      mysql: [
+        'ALTER TABLE click_counts MODIFY code VARCHAR(64) ' +
+          'CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL',
+      ],
+      sqlite: [],
+    },
+  },
 ];
 
 const MINUTE = 60_000;
