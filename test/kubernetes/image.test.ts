@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { freePort } from '@platform/kit/testing';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,12 +123,7 @@ describe('Dockerfile', () => {
     expect(() => statSync(join(image, 'node_modules/jest'))).toThrow();
     expect(() => statSync(join(image, 'node_modules/typescript'))).toThrow();
 
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const address = server.address() as { port: number };
-        server.close(() => resolve(address.port));
-      });
-    });
+    const port = await freePort();
     // The chart's args for the API, in a process that sees nothing of the repository.
     const child = spawn(process.execPath, ['services/url-shortener/src/main.ts', 'api'], {
       cwd: image,

@@ -5,7 +5,7 @@ import {
   idempotency,
   invalidField,
   parseInput,
-  serve,
+  serveApp,
   type Cache,
   type Logger,
   type Metrics,
@@ -148,14 +148,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     res.json({ bookings: page.bookings.map(bookingJson), nextCursor: page.nextCursor });
   });
 
-  const server = await serve({ app: http.finish(), port: deps.port, logger: deps.logger });
-  return {
-    ...server,
-    close: async () => {
-      http.drain();
-      await server.close();
-    },
-  };
+  return serveApp(http, { port: deps.port, logger: deps.logger });
 }
 
 async function findHotel(hotels: HotelStore, id: string): Promise<Hotel> {

@@ -1,6 +1,6 @@
 import {
   createHttpApp,
-  serve,
+  serveApp,
   type Logger,
   type Metrics,
   type ReadinessCheck,
@@ -150,12 +150,5 @@ export async function startReleaserServer(deps: {
     metrics: deps.metrics,
     readiness: deps.readiness,
   });
-  const server = await serve({ app: http.finish(), port: deps.port, logger: deps.logger });
-  return {
-    ...server,
-    close: async () => {
-      http.drain();
-      await server.close();
-    },
-  };
+  return serveApp(http, { port: deps.port, logger: deps.logger });
 }

@@ -1,10 +1,8 @@
 import {
-  Lifecycle,
   RedisCache,
-  connectInfra,
-  createLogger,
-  createMetrics,
+  openService,
   type Infra,
+  type Lifecycle,
   type Logger,
   type ReadinessCheck,
   type RunningServer,
@@ -38,13 +36,7 @@ export interface RunningHotelBooking {
  * Each is its own process in a cluster; embedded mode runs both here.
  */
 export async function runHotelBooking(config: Config, roles: Role[]): Promise<RunningHotelBooking> {
-  const service = roles.length === 1 ? `hotel-booking-${roles[0]}` : 'hotel-booking';
-  const logger = createLogger(service, config.LOG_LEVEL);
-  const metrics = createMetrics(service);
-  const lifecycle = new Lifecycle(logger);
-  const infra = connectInfra(config, logger, service);
-  lifecycle.onShutdown('infra', () => infra.close());
-  logger.info({ adapters: infra.adapters, roles }, 'starting');
+  const { logger, metrics, lifecycle, infra } = openService('hotel-booking', roles, config);
 
   await migrate(infra.relational);
   const hotels = new HotelStore(infra.relational);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
@@ -8,6 +7,9 @@ import { MysqlRelational, SqliteRelational, type Relational } from '@platform/ki
 import { scratchDatabase, serverAddress } from '@platform/kit/testing';
 import { parseHotelConfig, runHotelBooking, type RunningHotelBooking } from '../src/index.ts';
 import { addDays, nightsOf, todayIn, type CalendarDate } from '../src/domain/dates.ts';
+import { freePort } from '@platform/kit/testing';
+
+export { freePort };
 
 /**
  * Which servers a suite runs on. `mysql+redis` and `mysql+cluster` are the
@@ -110,17 +112,6 @@ export async function startSystem(
   });
   const running = await runHotelBooking(config, roles);
   return { url: `http://127.0.0.1:${port}`, running, stop: () => running.stop() };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-    server.on('error', reject);
-  });
 }
 
 /** A date `days` after today in UTC, the test hotels' time zone. */

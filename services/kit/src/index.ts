@@ -23,10 +23,17 @@ export {
 } from './http/errors.ts';
 export { idempotency, type IdempotencyOptions } from './http/idempotency.ts';
 export { CacheRateLimitStore, clientRateLimit } from './http/rate-limit.ts';
-export { serve, type FastPath, type RunningServer, type ServeOptions } from './http/server.ts';
+export {
+  serve,
+  serveApp,
+  type FastPath,
+  type RunningServer,
+  type ServeOptions,
+} from './http/server.ts';
 export { parseInput } from './http/validate.ts';
 export { connectInfra, type Infra } from './infra.ts';
 export { Lifecycle } from './lifecycle.ts';
+export { openService, type ServiceBase } from './service.ts';
 export type { Cache } from './ports/cache/cache.ts';
 export { MemoryCache } from './ports/cache/memory-cache.ts';
 export { RedisCache } from './ports/cache/redis-cache.ts';

@@ -2,10 +2,14 @@
 // stand-ins when no server address is set, or as one process per service when
 // all of them are.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { z } from 'zod';
 import { ConfigError, env, infraSchema, isEmbedded, loadConfig } from '@platform/kit/config';
 import { SYSTEMS as ALL_SYSTEMS, type ProcessSpec, type SystemSpec } from './systems.ts';
 
-const infra = loadConfig(infraSchema.extend({ SYSTEMS: env.list().optional() }));
+// PORT is each system's own to validate; here it only matters whether it is set.
+const infra = loadConfig(
+  infraSchema.extend({ SYSTEMS: env.list().optional(), PORT: z.string().optional() }),
+);
 const SYSTEMS = chooseSystems(infra.SYSTEMS);
 const allServers =
   infra.KAFKA_BROKERS &&
@@ -39,7 +43,7 @@ function chooseSystems(names: string[] | undefined): SystemSpec[] {
 
 async function runInProcess(): Promise<void> {
   // Every system reads PORT in one process: it can only be meant for one of them.
-  if (process.env.PORT && SYSTEMS.length > 1) {
+  if (infra.PORT && SYSTEMS.length > 1) {
     throw new ConfigError('PORT', 'applies to one system in one process; set SYSTEMS to it');
   }
   const systems = await Promise.all(SYSTEMS.map((system) => system.runInProcess()));

@@ -9,7 +9,7 @@ import {
   idempotency,
   invalidField,
   parseInput,
-  serve,
+  serveApp,
   type Infra,
   type Logger,
   type Metrics,
@@ -153,8 +153,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     res.json(await deps.stats.stats(code, from, to));
   });
 
-  const server = await serve({
-    app: http.finish(),
+  const server = await serveApp(http, {
     port: config.PORT,
     logger,
     fastPath: redirectPath(deps, clicks),
@@ -162,7 +161,6 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
   return {
     ...server,
     close: async () => {
-      http.drain();
       await server.close();
       await clicks.close();
     },

@@ -3,7 +3,7 @@ import {
   Gauge,
   createHttpApp,
   decodeEvent,
-  serve,
+  serveApp,
   type Infra,
   type Logger,
   type Metrics,
@@ -105,15 +105,10 @@ export async function startClickAggregator(deps: {
     metrics,
     readiness: { eventLog: infra.readiness.eventLog!, relational: infra.readiness.relational! },
   });
-  const server = await serve({
-    app: http.finish(),
-    port: deps.port ?? deps.config.AGGREGATOR_PORT,
-    logger,
-  });
+  const server = await serveApp(http, { port: deps.port ?? deps.config.AGGREGATOR_PORT, logger });
   return {
     ...server,
     close: async () => {
-      http.drain();
       clearInterval(forget);
       await subscription.close();
       await server.close();

@@ -1,10 +1,8 @@
 import { hostname } from 'node:os';
 import {
-  Lifecycle,
-  connectInfra,
-  createLogger,
-  createMetrics,
   isEmbedded,
+  openService,
+  type Lifecycle,
   type Logger,
   type RunningServer,
 } from '@platform/kit';
@@ -34,13 +32,7 @@ export interface RunningShortener {
  * Each is its own process in a cluster; embedded mode runs all three here.
  */
 export async function runUrlShortener(config: Config, roles: Role[]): Promise<RunningShortener> {
-  const service = roles.length === 1 ? `url-shortener-${roles[0]}` : 'url-shortener';
-  const logger = createLogger(service, config.LOG_LEVEL);
-  const metrics = createMetrics(service);
-  const lifecycle = new Lifecycle(logger);
-  const infra = connectInfra(config, logger, service);
-  lifecycle.onShutdown('infra', () => infra.close());
-  logger.info({ adapters: infra.adapters, roles }, 'starting');
+  const { logger, metrics, lifecycle, infra } = openService('url-shortener', roles, config);
 
   const plan = planCodeLength(config.WRITE_RPS, config.RETENTION_DAYS * 24 * 3600);
   const codes = new CodeSpace(plan.length, config.CODE_SECRET);

@@ -3,7 +3,7 @@ import {
   Counter,
   createHttpApp,
   parseInput,
-  serve,
+  serveApp,
   type Infra,
   type Logger,
   type Metrics,
@@ -66,16 +66,5 @@ export async function startTokenService(deps: {
     }
   });
 
-  const server = await serve({
-    app: http.finish(),
-    port: deps.config.TOKEN_SERVICE_PORT,
-    logger: deps.logger,
-  });
-  return {
-    ...server,
-    close: async () => {
-      http.drain();
-      await server.close();
-    },
-  };
+  return serveApp(http, { port: deps.config.TOKEN_SERVICE_PORT, logger: deps.logger });
 }

@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import { createLogger } from '../telemetry/logger.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
 import { createHttpApp } from './app.ts';
-import { serve, type FastPath, type RunningServer, type ServeOptions } from './server.ts';
+import { serve, serveApp, type FastPath, type RunningServer, type ServeOptions } from './server.ts';
 
 const logger = createLogger('kit-test', 'silent');
 const running: RunningServer[] = [];
@@ -147,5 +147,31 @@ describe('serve', () => {
 
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     expect(await hanging).not.toMatch(/^answered/);
+  });
+});
+
+describe('serveApp', () => {
+  it('adds the error handlers, and marks the app draining before the server drains', async () => {
+    const http = createHttpApp({ logger, metrics: createMetrics('kit-test') });
+    const events: string[] = [];
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    http.app.get('/slow', async (_req, res) => {
+      await released;
+      res.json({ done: true });
+    });
+    const watched = { ...http, drain: () => (events.push('drain'), http.drain()) };
+    const server = await serveApp(watched, { port: 0, host: '127.0.0.1', logger });
+    const url = `http://127.0.0.1:${server.port}`;
+
+    expect((await errorOf(await fetch(`${url}/nope`))).code).toBe('not_found');
+    const slow = fetch(`${url}/slow`).then((res) => (events.push('answered'), res));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closing = server.close().then(() => events.push('closed'));
+    expect(events).toEqual(['drain']);
+    release();
+    expect((await slow).status).toBe(200);
+    await closing;
+    expect(events.sort()).toEqual(['answered', 'closed', 'drain']);
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '../telemetry/logger.ts';
+import type { HttpApp } from './app.ts';
 
 /**
  * A handler tried before express. It answers the request and returns true, or
@@ -79,4 +80,22 @@ function drain(server: Server, drainMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/**
+ * Serves an app of createHttpApp: adds its error handlers, listens, and on
+ * close marks it draining (/readyz answers 503) before the server drains.
+ */
+export async function serveApp(
+  http: HttpApp,
+  options: Omit<ServeOptions, 'app'>,
+): Promise<RunningServer> {
+  const server = await serve({ ...options, app: http.finish() });
+  return {
+    ...server,
+    close: async () => {
+      http.drain();
+      await server.close();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 export { cacheContract } from './cache.contract.ts';
 export { eventLogContract } from './event-log.contract.ts';
+export { freePort } from './free-port.ts';
 export { relationalContract } from './relational.contract.ts';
 export { scratchDatabase, type ScratchDatabase } from './scratch-database.ts';
 export { serverAddress } from './servers.ts';
