@@ -12,7 +12,7 @@ import {
   type ReadinessCheck,
   type RunningServer,
 } from '@platform/kit';
-import type { BookingOutcome, BookingService } from './bookings.ts';
+import type { BookingOutcome, BookingService, Invoice } from './bookings.ts';
 import type { Booking } from './domain/booking.ts';
 import { daysBetween, isCalendarDate } from './domain/dates.ts';
 import { saleWindow } from './domain/inventory.ts';
@@ -28,6 +28,7 @@ import {
 } from './domain/validation.ts';
 import { hotelError } from './errors.ts';
 import type { Hotel, HotelStore, Room } from './store/hotel.store.ts';
+import type { NotificationStore } from './workers/notifier.ts';
 
 export interface ApiDeps {
   port: number;
@@ -37,6 +38,7 @@ export interface ApiDeps {
   readiness: Record<string, ReadinessCheck>;
   hotels: HotelStore;
   bookings: BookingService;
+  notifications: NotificationStore;
   inventoryDays: number;
   now?: () => number;
 }
@@ -132,6 +134,10 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     res.json(bookingJson(await bookings.get(bookingId(req), caller(req))));
   });
 
+  app.get('/bookings/:id/invoice', async (req, res) => {
+    res.json(invoiceJson(await bookings.invoice(bookingId(req), caller(req))));
+  });
+
   app.post('/bookings/:id/payment', async (req, res) => {
     const id = bookingId(req);
     res.json(outcomeJson(await bookings.pay(id, parseInput(paymentRequest, req.body))));
@@ -146,6 +152,18 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     const query = parseInput(listQuery, req.query, 'query');
     const page = await bookings.listForUser(user, query.limit, query.cursor);
     res.json({ bookings: page.bookings.map(bookingJson), nextCursor: page.nextCursor });
+  });
+
+  app.get('/users/:id/notifications', async (req, res) => {
+    const user = parseInput(userId, req.params.id, 'userId');
+    const { limit } = parseInput(listQuery, req.query, 'query');
+    const notifications = await deps.notifications.forUser(user, limit);
+    res.json({
+      notifications: notifications.map((notification) => ({
+        ...notification,
+        sentAt: new Date(notification.sentAt).toISOString(),
+      })),
+    });
   });
 
   return serveApp(http, { port: deps.port, logger: deps.logger });
@@ -219,19 +237,37 @@ export function bookingJson(booking: Booking) {
   };
 }
 
+function invoiceJson(invoice: Invoice) {
+  return {
+    invoiceId: invoice.invoiceId,
+    bookingId: invoice.booking.id,
+    userId: invoice.booking.userId,
+    hotel: { id: invoice.booking.hotelId, name: invoice.hotelName },
+    room: { id: invoice.booking.roomId, name: invoice.roomName },
+    status: invoice.booking.status,
+    lines: invoice.lines,
+    total: invoice.total,
+    currency: invoice.booking.currency,
+    paymentReference: invoice.booking.paymentReference,
+    refunds: invoice.refunds.map(refundJson),
+  };
+}
+
+function refundJson(refund: NonNullable<BookingOutcome['refund']>) {
+  return {
+    id: refund.id,
+    paymentReference: refund.paymentReference,
+    amount: refund.amount,
+    currency: refund.currency,
+    reason: refund.reason,
+    createdAt: new Date(refund.createdAt).toISOString(),
+  };
+}
+
 function outcomeJson(result: BookingOutcome) {
   return {
     outcome: result.outcome,
     booking: bookingJson(result.booking),
-    refund: result.refund
-      ? {
-          id: result.refund.id,
-          paymentReference: result.refund.paymentReference,
-          amount: result.refund.amount,
-          currency: result.refund.currency,
-          reason: result.refund.reason,
-          createdAt: new Date(result.refund.createdAt).toISOString(),
-        }
-      : null,
+    refund: result.refund ? refundJson(result.refund) : null,
   };
 }

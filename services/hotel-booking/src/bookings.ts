@@ -7,12 +7,13 @@ import {
   type LatePaymentPolicy,
   type Refund,
 } from './domain/booking.ts';
-import { todayIn } from './domain/dates.ts';
+import { nightsOf, todayIn } from './domain/dates.ts';
 import { saleWindow } from './domain/inventory.ts';
 import { stayProblem, type BookingRequest, type PaymentRequest } from './domain/validation.ts';
 import { hotelError } from './errors.ts';
 import type { HoldKeys } from './holds.ts';
 import type { BookingMetrics } from './metrics.ts';
+import { olderThan, type BookingArchive } from './store/booking-archive.ts';
 import type { BookingStore } from './store/booking.store.ts';
 import type { HotelStore } from './store/hotel.store.ts';
 
@@ -34,9 +35,21 @@ export interface BookingOutcome {
   refund?: Refund;
 }
 
+/** An invoice for a paid stay: a line per night, the payment, and any refunds. */
+export interface Invoice {
+  invoiceId: string;
+  booking: Booking;
+  hotelName: string;
+  roomName: string;
+  lines: { night: string; quantity: number; amount: number }[];
+  total: number;
+  refunds: Refund[];
+}
+
 export interface BookingServiceDeps {
   hotels: HotelStore;
   bookings: BookingStore;
+  archive: BookingArchive;
   holds: HoldKeys;
   metrics: BookingMetrics;
   logger: Logger;
@@ -54,6 +67,7 @@ const ATTEMPTS = 5;
 export class BookingService {
   readonly #hotels: HotelStore;
   readonly #bookings: BookingStore;
+  readonly #archive: BookingArchive;
   readonly #holds: HoldKeys;
   readonly #metrics: BookingMetrics;
   readonly #logger: Logger;
@@ -63,6 +77,7 @@ export class BookingService {
   constructor(deps: BookingServiceDeps) {
     this.#hotels = deps.hotels;
     this.#bookings = deps.bookings;
+    this.#archive = deps.archive;
     this.#holds = deps.holds;
     this.#metrics = deps.metrics;
     this.#logger = deps.logger;
@@ -110,21 +125,58 @@ export class BookingService {
     return result;
   }
 
-  /** The booking, when it belongs to the user; any other user gets not-found. */
+  /** The booking, live or archived, when it belongs to the user; others get not-found. */
   async get(id: string, userId: string): Promise<Booking> {
-    const booking = await this.#bookings.find(id);
+    const booking = await this.#lookUp(id);
     if (!booking || booking.userId !== userId) throw hotelError('booking_not_found');
     return booking;
   }
 
-  /** A user's bookings, newest first, a page at a time. */
+  /** The invoice of a paid booking, for its user. */
+  async invoice(id: string, userId: string): Promise<Invoice> {
+    const booking = await this.get(id, userId);
+    if (!booking.invoiceId) throw hotelError('invoice_not_found');
+    const [hotel, room, refunds] = await Promise.all([
+      this.#hotels.findHotel(booking.hotelId),
+      this.#hotels.findRoom(booking.roomId),
+      this.#bookings.refundsOf(booking.id),
+    ]);
+    const nights = nightsOf(booking.startDate, booking.endDate);
+    const lines =
+      booking.nightPrices.length === nights.length
+        ? nights.map((night, i) => ({
+            night,
+            quantity: booking.quantity,
+            amount: booking.nightPrices[i]!,
+          }))
+        : [{ night: booking.startDate, quantity: booking.quantity, amount: booking.amount }];
+    return {
+      invoiceId: booking.invoiceId,
+      booking,
+      hotelName: hotel?.name ?? booking.hotelId,
+      roomName: room?.name ?? booking.roomId,
+      lines,
+      total: booking.amount,
+      refunds: refunds.filter((refund) => refund.paymentReference === booking.paymentReference),
+    };
+  }
+
+  /** A user's bookings, live and archived together, newest first, a page at a time. */
   async listForUser(
     userId: string,
     limit: number,
     cursor?: string,
   ): Promise<{ bookings: Booking[]; nextCursor: string | null }> {
     const after = cursor === undefined ? undefined : readCursor(cursor);
-    const bookings = await this.#bookings.listByUser(userId, limit, after);
+    const [live, archived] = await Promise.all([
+      this.#bookings.listByUser(userId, limit, after),
+      this.#archive.listByUser(userId, limit, after),
+    ]);
+    // A booking being archived can be in both for a moment: the live row wins.
+    const seen = new Set(live.map((booking) => booking.id));
+    const bookings = [...live, ...archived.filter((booking) => !seen.has(booking.id))]
+      .sort((a, b) => (olderThan(a, b) ? 1 : olderThan(b, a) ? -1 : 0))
+      .slice(0, limit);
     const last = bookings.at(-1);
     const nextCursor =
       bookings.length === limit && last
@@ -191,17 +243,19 @@ export class BookingService {
 
   async #paymentSucceeded(id: string, reference: string): Promise<BookingOutcome> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const booking = await this.#find(id);
+      const { booking, archived } = await this.#find(id);
       const now = this.#now();
-      const step = nextPaymentStep(booking, reference, now, this.#settings.latePaymentPolicy);
+      // An archived booking is final: its rooms are not held again, the payment is refunded.
+      const policy = archived ? 'refund' : this.#settings.latePaymentPolicy;
+      const step = nextPaymentStep(booking, reference, now, policy);
 
       switch (step.kind) {
         case 'confirm': {
           const invoiceId = randomUUID();
-          if (await this.#bookings.confirm(id, { reference, invoiceId, now })) {
+          const booked = await this.#bookings.confirm(id, { reference, invoiceId, now });
+          if (booked) {
             await this.#holds.clear(id);
-            const paid = { invoiceId, paymentReference: reference, updatedAt: now };
-            return { outcome: 'booked', booking: { ...booking, status: 'BOOKED', ...paid } };
+            return { outcome: 'booked', booking: booked };
           }
           break;
         }
@@ -228,7 +282,7 @@ export class BookingService {
 
   async #paymentFailed(id: string): Promise<BookingOutcome> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      const booking = await this.#find(id);
+      const { booking } = await this.#find(id);
       if (booking.status === 'BOOKED') throw hotelError('already_paid');
       if (booking.status === 'CANCELLED') return { outcome: 'already_cancelled', booking };
 
@@ -250,10 +304,16 @@ export class BookingService {
     return released;
   }
 
-  async #find(id: string): Promise<Booking> {
-    const booking = await this.#bookings.find(id);
-    if (!booking) throw hotelError('booking_not_found');
-    return booking;
+  async #find(id: string): Promise<{ booking: Booking; archived: boolean }> {
+    const live = await this.#bookings.find(id);
+    if (live) return { booking: live, archived: false };
+    const archived = await this.#archive.find(id);
+    if (!archived) throw hotelError('booking_not_found');
+    return { booking: archived, archived: true };
+  }
+
+  async #lookUp(id: string): Promise<Booking | undefined> {
+    return (await this.#bookings.find(id)) ?? (await this.#archive.find(id));
   }
 }
 

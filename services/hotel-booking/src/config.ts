@@ -7,6 +7,9 @@ export const configSchema = z.object({
   ...telemetrySchema.shape,
   PORT: env.port(8082),
   RELEASER_PORT: env.port(9111),
+  RELAY_PORT: env.port(9112),
+  NOTIFIER_PORT: env.port(9113),
+  ARCHIVER_PORT: env.port(9114),
   HOLD_TTL_MS: env.positiveInt(300_000).pipe(z.number().min(100).max(86_400_000)),
   LATE_PAYMENT_POLICY: z.enum(['rereserve', 'refund']).default('rereserve'),
   HOLD_NOTIFICATIONS: env.bool(true),
@@ -18,6 +21,13 @@ export const configSchema = z.object({
   SWEEP_BATCH: env.positiveInt(200).pipe(z.number().max(10_000)),
   INVENTORY_DAYS: env.positiveInt(365).pipe(z.number().max(1_100)),
   MAX_NIGHTS: env.positiveInt(30).pipe(z.number().max(365)),
+  EVENT_PARTITIONS: env.positiveInt(6).pipe(z.number().max(256)),
+  RELAY_INTERVAL_MS: env.positiveInt(250).pipe(z.number().min(10).max(60_000)),
+  RELAY_BATCH: env.positiveInt(500).pipe(z.number().max(5_000)),
+  ARCHIVE_INTERVAL_MS: env.positiveInt(60_000).pipe(z.number().min(100).max(86_400_000)),
+  ARCHIVE_BATCH: env.positiveInt(200).pipe(z.number().max(5_000)),
+  /** How long a cancelled booking stays in MySQL before it is archived (7 days). */
+  ARCHIVE_CANCELLED_AFTER_MS: env.positiveInt(604_800_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

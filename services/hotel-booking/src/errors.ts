@@ -5,6 +5,7 @@ export const hotelErrors = {
   hotel_not_found: { status: 404, message: 'no hotel with this id' },
   room_not_found: { status: 404, message: 'no room with this id' },
   booking_not_found: { status: 404, message: 'no booking with this id for this user' },
+  invoice_not_found: { status: 404, message: 'the booking has no invoice: it was never paid' },
   room_in_other_hotel: { status: 409, message: 'this room id belongs to another hotel' },
   quantity_below_held: {
     status: 409,

@@ -1,11 +1,4 @@
-import {
-  createHttpApp,
-  serveApp,
-  type Logger,
-  type Metrics,
-  type ReadinessCheck,
-  type RunningServer,
-} from '@platform/kit';
+import type { Logger } from '@platform/kit';
 import type { BookingService } from './bookings.ts';
 import type { HoldKeys } from './holds.ts';
 import { saleWindow } from './domain/inventory.ts';
@@ -136,19 +129,4 @@ export class InventoryExtender {
     clearInterval(this.#timer);
     await this.#running;
   }
-}
-
-/** The hold releaser's process: health, readiness and metrics on its own port. */
-export async function startReleaserServer(deps: {
-  port: number;
-  logger: Logger;
-  metrics: Metrics;
-  readiness: Record<string, ReadinessCheck>;
-}): Promise<RunningServer> {
-  const http = createHttpApp({
-    logger: deps.logger,
-    metrics: deps.metrics,
-    readiness: deps.readiness,
-  });
-  return serveApp(http, { port: deps.port, logger: deps.logger });
 }

@@ -1,60 +1,81 @@
 import {
+  Gauge,
   RedisCache,
   openService,
   type Infra,
   type Lifecycle,
   type Logger,
+  type Metrics,
   type ReadinessCheck,
   type RunningServer,
 } from '@platform/kit';
 import { startApi } from './api.ts';
 import { BookingService } from './bookings.ts';
 import type { Config } from './config.ts';
-import { HoldReleaser, InventoryExtender, startReleaserServer } from './hold-releaser.ts';
+import { addDays, todayIn } from './domain/dates.ts';
+import { HoldReleaser, InventoryExtender } from './hold-releaser.ts';
 import { HoldKeys } from './holds.ts';
 import { bookingMetrics } from './metrics.ts';
+import { BookingArchive } from './store/booking-archive.ts';
 import { BookingStore } from './store/booking.store.ts';
 import { HotelStore } from './store/hotel.store.ts';
 import { migrate } from './store/migrations.ts';
+import { Archiver } from './workers/archiver.ts';
+import { EventRelay } from './workers/event-relay.ts';
+import { NotificationStore, Notifier } from './workers/notifier.ts';
+import { startProbeServer } from './workers/probe-server.ts';
 
-export const ROLES = ['api', 'hold-releaser'] as const;
+export const ROLES = ['api', 'hold-releaser', 'event-relay', 'notifier', 'archiver'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RunningHotelBooking {
   servers: Partial<Record<Role, RunningServer>>;
   bookings: BookingService;
   releaser: HoldReleaser | undefined;
+  relay: EventRelay | undefined;
+  archiver: Archiver | undefined;
+  notifications: NotificationStore;
   infra: Infra;
   logger: Logger;
   lifecycle: Lifecycle;
   stop(): Promise<void>;
 }
 
+/** The days ahead over which the availability gauges sum the rooms. */
+const AVAILABILITY_DAYS = 30;
+
 /**
- * Starts the chosen processes of the hotel booking system: the API, and the
- * hold releaser (expiry events, the sweeper, and the nights opened ahead).
- * Each is its own process in a cluster; embedded mode runs both here.
+ * Starts the chosen processes of the hotel booking system: the API; the hold
+ * releaser (expiry events, the sweeper, and the nights opened ahead); the
+ * event relay (outbox to Kafka); the notifier (booking events to guests); the
+ * archiver (terminal bookings to Cassandra). Each is its own process in a
+ * cluster; embedded mode runs them all here.
  */
 export async function runHotelBooking(config: Config, roles: Role[]): Promise<RunningHotelBooking> {
   const { logger, metrics, lifecycle, infra } = openService('hotel-booking', roles, config);
+  const ready = infra.readiness as Record<keyof Infra['adapters'], ReadinessCheck>;
 
   await migrate(infra.relational);
+  const archive = new BookingArchive(infra.wideColumn);
+  const notifications = new NotificationStore(infra.wideColumn);
+  await archive.define();
+  await notifications.define();
   const hotels = new HotelStore(infra.relational);
-  const readiness: Record<string, ReadinessCheck> = {
-    relational: infra.readiness.relational!,
-    cache: infra.readiness.cache!,
-  };
+  const bookingStore = new BookingStore(infra.relational);
+
   const holdCache = config.HOLD_REDIS_URL
     ? new RedisCache({ url: config.HOLD_REDIS_URL, prefix: config.NAME_PREFIX })
     : infra.cache;
+  const holdReadiness: Record<string, ReadinessCheck> = { cache: ready.cache };
   if (holdCache !== infra.cache) {
     lifecycle.onShutdown('hold-cache', () => holdCache.close());
-    readiness.holdCache = () => holdCache.ping();
+    holdReadiness.holdCache = () => holdCache.ping();
   }
   const holds = new HoldKeys(holdCache, logger);
   const bookings = new BookingService({
     hotels,
-    bookings: new BookingStore(infra.relational),
+    bookings: bookingStore,
+    archive,
     holds,
     metrics: bookingMetrics(metrics),
     logger,
@@ -66,13 +87,33 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
     },
   });
   const servers: RunningHotelBooking['servers'] = {};
-  let releaser: HoldReleaser | undefined;
+  const running: RunningHotelBooking = {
+    servers,
+    bookings,
+    releaser: undefined,
+    relay: undefined,
+    archiver: undefined,
+    notifications,
+    infra,
+    logger,
+    lifecycle,
+    stop: () => lifecycle.shutdown(),
+  };
+
+  /** A worker's own probe port, unless the API's port answers for the whole process. */
+  const probe = async (role: Role, port: number, readiness: Record<string, ReadinessCheck>) => {
+    if (roles.includes('api')) return;
+    const server = await startProbeServer({ port, logger, metrics, readiness });
+    servers[role] = server;
+    lifecycle.onShutdown(`${role}-http`, () => server.close());
+  };
 
   if (roles.includes('hold-releaser')) {
     const extender = new InventoryExtender(hotels, config.INVENTORY_DAYS, logger);
     extender.start();
     lifecycle.onShutdown('inventory', () => extender.close());
-    releaser = new HoldReleaser({
+    availabilityGauges(metrics, hotels);
+    const releaser = new HoldReleaser({
       bookings,
       holds,
       logger,
@@ -81,18 +122,68 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
       sweepBatch: config.SWEEP_BATCH,
     });
     await releaser.start();
-    lifecycle.onShutdown('hold-releaser', () => releaser!.close());
-    // In one process with the API, the API's port answers for both.
-    if (!roles.includes('api')) {
-      const server = await startReleaserServer({
-        port: config.RELEASER_PORT,
-        logger,
-        metrics,
-        readiness,
-      });
-      servers['hold-releaser'] = server;
-      lifecycle.onShutdown('hold-releaser-http', () => server.close());
-    }
+    running.releaser = releaser;
+    lifecycle.onShutdown('hold-releaser', () => releaser.close());
+    await probe('hold-releaser', config.RELEASER_PORT, {
+      relational: ready.relational,
+      ...holdReadiness,
+    });
+  }
+
+  if (roles.includes('event-relay')) {
+    const relay = new EventRelay({
+      db: infra.relational,
+      eventLog: infra.eventLog,
+      logger,
+      metrics,
+      intervalMs: config.RELAY_INTERVAL_MS,
+      batchSize: config.RELAY_BATCH,
+      partitions: config.EVENT_PARTITIONS,
+    });
+    await relay.start();
+    running.relay = relay;
+    lifecycle.onShutdown('event-relay', () => relay.close());
+    await probe('event-relay', config.RELAY_PORT, {
+      relational: ready.relational,
+      eventLog: ready.eventLog,
+    });
+  }
+
+  if (roles.includes('notifier')) {
+    const notifier = new Notifier({
+      store: notifications,
+      eventLog: infra.eventLog,
+      logger,
+      metrics,
+    });
+    await notifier.start({
+      partitions: config.EVENT_PARTITIONS,
+      onStopped: (error) => lifecycle.fail('notifier', error),
+    });
+    lifecycle.onShutdown('notifier', () => notifier.close());
+    await probe('notifier', config.NOTIFIER_PORT, {
+      eventLog: ready.eventLog,
+      wideColumn: ready.wideColumn,
+    });
+  }
+
+  if (roles.includes('archiver')) {
+    const archiver = new Archiver({
+      bookings: bookingStore,
+      archive,
+      logger,
+      metrics,
+      intervalMs: config.ARCHIVE_INTERVAL_MS,
+      batchSize: config.ARCHIVE_BATCH,
+      cancelledAfterMs: config.ARCHIVE_CANCELLED_AFTER_MS,
+    });
+    archiver.start();
+    running.archiver = archiver;
+    lifecycle.onShutdown('archiver', () => archiver.close());
+    await probe('archiver', config.ARCHIVER_PORT, {
+      relational: ready.relational,
+      wideColumn: ready.wideColumn,
+    });
   }
 
   if (roles.includes('api')) {
@@ -101,22 +192,60 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
       logger,
       metrics,
       cache: infra.cache,
-      readiness,
+      readiness: {
+        relational: ready.relational,
+        wideColumn: ready.wideColumn,
+        ...holdReadiness,
+      },
       hotels,
       bookings,
+      notifications,
       inventoryDays: config.INVENTORY_DAYS,
     });
     servers.api = server;
     lifecycle.onShutdown('api', () => server.close());
   }
 
-  return {
-    servers,
-    bookings,
-    releaser,
-    infra,
-    logger,
-    lifecycle,
-    stop: () => lifecycle.shutdown(),
+  return running;
+}
+
+/** Room-nights on sale over the next days, and how many of them are unsold, read at scrape. */
+function availabilityGauges(metrics: Metrics, hotels: HotelStore): void {
+  let reading: Promise<{ available: number; total: number }> | undefined;
+  // Both gauges are collected in one scrape; they share one query.
+  const read = () => {
+    if (!reading) {
+      const today = todayIn('UTC', Date.now());
+      reading = hotels
+        .roomNights(today, addDays(today, AVAILABILITY_DAYS))
+        .finally(() => setTimeout(() => (reading = undefined), 1000).unref());
+    }
+    return reading;
   };
+  new Gauge({
+    name: 'hotelbooking_room_nights_available',
+    help: `Unsold room-nights over the next ${AVAILABILITY_DAYS} days.`,
+    registers: [metrics.registry],
+    collect: async function (this: Gauge) {
+      this.set(
+        await read().then(
+          (nights) => nights.available,
+          () => NaN,
+        ),
+      );
+    },
+  });
+  new Gauge({
+    name: 'hotelbooking_room_nights_total',
+    help: `Room-nights on sale over the next ${AVAILABILITY_DAYS} days.`,
+    registers: [metrics.registry],
+    collect: async function (this: Gauge) {
+      this.set(
+        await read().then(
+          (nights) => nights.total,
+          () => NaN,
+        ),
+      );
+    },
+  });
 }

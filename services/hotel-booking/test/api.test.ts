@@ -337,6 +337,33 @@ describe.each<[string, Servers]>([
       });
     });
   });
+
+  it('keeps keys that differ only in case apart: rooms, users, request keys', async () => {
+    const upper = `Case-${suffix}`;
+    const lower = upper.toLowerCase();
+    const { hotelId } = await hotelWithRooms(system.url, [
+      { id: upper, quantity: 1 },
+      { id: lower, quantity: 2 },
+    ]);
+    const rooms = await api.get<{ rooms: { id: string }[] }>(`/hotels/${hotelId}`);
+    expect(rooms.body.rooms.map((room) => room.id).sort()).toEqual([upper, lower].sort());
+
+    // Two request keys that differ in case are two bookings, not a replay.
+    const ann = `Ann-${suffix}`;
+    const first = await book({ ...stay(lower, 30, 1), userId: ann }, `Key-${suffix}`);
+    const second = await book({ ...stay(lower, 30, 1), userId: ann }, `key-${suffix}`);
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.body.id).not.toBe(first.body.id);
+    // The room 'Case-…' still has its own room after 'case-…' sold out.
+    const third = await book({ ...stay(upper, 30, 1), userId: ann });
+    expect(third.status).toBe(201);
+
+    // 'ann' does not see what 'Ann' booked.
+    const other = `ann-${suffix}`;
+    expect((await api.get(`/bookings/${first.body.id}?userId=${other}`)).status).toBe(404);
+    const theirs = await api.get<{ bookings: unknown[] }>(`/users/${other}/bookings`);
+    expect(theirs.body.bookings).toEqual([]);
+  });
 });
 
 describe.each([

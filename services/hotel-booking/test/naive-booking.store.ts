@@ -64,6 +64,8 @@ export class NaiveBookingStore implements RoomReserver {
         cancelReason: null,
         createdAt: request.now,
         updatedAt: request.now,
+        version: 1,
+        nightPrices: [],
       };
       return { ok: true, booking, replayed: false };
     });

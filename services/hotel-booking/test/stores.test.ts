@@ -113,7 +113,9 @@ describe.each<[string, Servers]>([
       ),
     );
 
-    for (const [confirmed, released] of races) expect(confirmed !== Boolean(released)).toBe(true);
+    for (const [confirmed, released] of races) {
+      expect(Boolean(confirmed) !== Boolean(released)).toBe(true);
+    }
     expect(await inventoryProblems(db, new Map([[roomId, 40]]))).toEqual([]);
   });
 

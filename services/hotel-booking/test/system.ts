@@ -6,6 +6,7 @@ import { Cluster, Redis } from 'ioredis';
 import { MysqlRelational, SqliteRelational, type Relational } from '@platform/kit';
 import { scratchDatabase, serverAddress } from '@platform/kit/testing';
 import { parseHotelConfig, runHotelBooking, type RunningHotelBooking } from '../src/index.ts';
+import type { Role } from '../src/service.ts';
 import { addDays, nightsOf, todayIn, type CalendarDate } from '../src/domain/dates.ts';
 import { freePort } from '@platform/kit/testing';
 
@@ -13,10 +14,12 @@ export { freePort };
 
 /**
  * Which servers a suite runs on. `mysql+redis` and `mysql+cluster` are the
- * real servers (a scratch MySQL database and a key prefix of its own each);
- * `embedded` is SQLite and the in-process cache.
+ * real servers the booking transaction and the holds use (a scratch MySQL
+ * database and a key prefix of its own each), with the event log and the
+ * archive embedded; `all-real` adds Kafka and Cassandra; `embedded` is SQLite
+ * and the in-process cache and log.
  */
-export type Servers = 'mysql+redis' | 'mysql+cluster' | 'embedded';
+export type Servers = 'mysql+redis' | 'mysql+cluster' | 'all-real' | 'embedded';
 
 /** Where a suite's data lives; open() gives a store on it for setup and checks. */
 export interface Storage {
@@ -43,8 +46,14 @@ export async function storage(
     MYSQL_URL: database.url,
     NAME_PREFIX: `hotel-test-${randomBytes(4).toString('hex')}.`,
   };
-  if (servers === 'mysql+redis') env.REDIS_URL = serverAddress('REDIS_URL');
-  else env.REDIS_CLUSTER_NODES = serverAddress('REDIS_CLUSTER_NODES');
+  if (servers === 'mysql+cluster') env.REDIS_CLUSTER_NODES = serverAddress('REDIS_CLUSTER_NODES');
+  else env.REDIS_URL = serverAddress('REDIS_URL');
+  if (servers === 'all-real') {
+    env.KAFKA_BROKERS = serverAddress('KAFKA_BROKERS');
+    env.CASSANDRA_CONTACT_POINTS = serverAddress('CASSANDRA_CONTACT_POINTS');
+    // Rows are keyed by ids and users each suite makes up, so suites can share it.
+    env.CASSANDRA_KEYSPACE = 'hotel_booking_test';
+  }
   if (options.holdDatabase !== undefined) {
     const url = new URL(serverAddress('REDIS_URL'));
     url.pathname = `/${options.holdDatabase}`;
@@ -99,7 +108,7 @@ export interface TestSystem {
 export async function startSystem(
   data: Storage,
   settings: Record<string, string> = {},
-  roles: ('api' | 'hold-releaser')[] = ['api', 'hold-releaser'],
+  roles: Role[] = ['api', 'hold-releaser'],
 ): Promise<TestSystem> {
   const port = await freePort();
   const config = parseHotelConfig({
@@ -109,6 +118,9 @@ export async function startSystem(
     ...settings,
     PORT: String(port),
     RELEASER_PORT: String(await freePort()),
+    RELAY_PORT: String(await freePort()),
+    NOTIFIER_PORT: String(await freePort()),
+    ARCHIVER_PORT: String(await freePort()),
   });
   const running = await runHotelBooking(config, roles);
   return { url: `http://127.0.0.1:${port}`, running, stop: () => running.stop() };

@@ -209,11 +209,11 @@ describe('npm start', () => {
 
   it('runs one process per service when every server address is set', async () => {
     const { child, banner } = await launch(await realServers());
-    expect(banner).toContain('one process per service (6 processes)');
+    expect(banner).toContain('one process per service (9 processes)');
     const groups = childGroups(child.pid!);
-    expect(groups).toHaveLength(6);
+    expect(groups).toHaveLength(9);
     for (const group of groups) expect(group.pgid).toBe(group.pid);
-    for (const port of [9101, 9102, 9103, 9111]) {
+    for (const port of [9101, 9102, 9103, 9111, 9112, 9113, 9114]) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     }
     await shortenAndFollow();
@@ -223,6 +223,8 @@ describe('npm start', () => {
     await expect(fetch(`${BASE}/healthz`)).rejects.toThrow();
     await expect(fetch('http://127.0.0.1:9101/healthz')).rejects.toThrow();
     await expect(fetch(`${HOTELS}/healthz`)).rejects.toThrow();
-    await expect(fetch('http://127.0.0.1:9111/healthz')).rejects.toThrow();
+    for (const port of [9111, 9112, 9113, 9114]) {
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    }
   });
 });

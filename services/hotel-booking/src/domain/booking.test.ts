@@ -20,6 +20,8 @@ function booking(overrides: Partial<Booking> = {}): Booking {
     cancelReason: null,
     createdAt: now - 240_000,
     updatedAt: now - 240_000,
+    version: 1,
+    nightPrices: [10_000, 10_000],
     ...overrides,
   };
 }

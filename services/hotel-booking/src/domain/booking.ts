@@ -30,6 +30,10 @@ export interface Booking {
   cancelReason: CancelReason | null;
   createdAt: number;
   updatedAt: number;
+  /** Starts at 1 and grows by one with every change of state: events are ordered by it. */
+  version: number;
+  /** What the rooms cost on each night of the stay, in minor units (sums to amount). */
+  nightPrices: number[];
 }
 
 export interface Refund {

@@ -1,4 +1,4 @@
-import { roomNightPrice, stayPrice } from './pricing.ts';
+import { nightPrices, roomNightPrice, stayPrice } from './pricing.ts';
 
 const rates = { minPrice: 10_000, maxPrice: 20_000 };
 
@@ -48,5 +48,16 @@ describe('stayPrice', () => {
     let apart = 0;
     for (let i = 0; i < 4; i += 1) apart += stayPrice(rates, [{ total: 9, available: 7 - i }], 1);
     expect(together).toBe(apart);
+  });
+});
+
+describe('nightPrices', () => {
+  it('prices every night of the stay on its own, for all the rooms booked', () => {
+    const nights = [
+      { total: 5, available: 5 },
+      { total: 5, available: 2 },
+    ];
+    expect(nightPrices(rates, nights, 2)).toEqual([10_000 + 12_500, 17_500 + 20_000]);
+    expect(nightPrices(rates, nights, 2).reduce((a, b) => a + b)).toBe(stayPrice(rates, nights, 2));
   });
 });

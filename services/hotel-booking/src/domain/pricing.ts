@@ -22,17 +22,26 @@ export function roomNightPrice(rates: RoomRates, taken: number, total: number): 
 }
 
 /**
- * The price of `quantity` rooms over the nights. Each room is priced at the
+ * The price of `quantity` rooms for each night. Each room is priced at the
  * occupancy it is sold at, so the second room of a booking costs what the
  * next booker would pay for it.
  */
-export function stayPrice(rates: RoomRates, nights: NightInventory[], quantity: number): number {
-  let amount = 0;
-  for (const night of nights) {
+export function nightPrices(
+  rates: RoomRates,
+  nights: NightInventory[],
+  quantity: number,
+): number[] {
+  return nights.map((night) => {
     const taken = night.total - night.available;
+    let amount = 0;
     for (let room = 0; room < quantity; room += 1) {
       amount += roomNightPrice(rates, taken + room, night.total);
     }
-  }
-  return amount;
+    return amount;
+  });
+}
+
+/** The price of `quantity` rooms over the nights: the sum of nightPrices. */
+export function stayPrice(rates: RoomRates, nights: NightInventory[], quantity: number): number {
+  return nightPrices(rates, nights, quantity).reduce((sum, price) => sum + price, 0);
 }

@@ -8,7 +8,8 @@ import type {
   RefundReason,
 } from '../domain/booking.ts';
 import { nightsOf, type CalendarDate } from '../domain/dates.ts';
-import { stayPrice } from '../domain/pricing.ts';
+import { nightPrices } from '../domain/pricing.ts';
+import { enqueueBookingEvent } from '../events.ts';
 
 export interface ReserveRequest {
   id: string;
@@ -57,6 +58,8 @@ type BookingRow = {
   cancel_reason: CancelReason | null;
   created_at: number;
   updated_at: number;
+  version: number;
+  night_prices: string | null;
 };
 
 type RefundRow = {
@@ -105,6 +108,8 @@ const BOOKING_COLUMNS = [
   'cancel_reason',
   'created_at',
   'updated_at',
+  'version',
+  'night_prices',
 ];
 
 const INSERT_BOOKING =
@@ -166,6 +171,37 @@ export class BookingStore implements RoomReserver {
     return rows.map(toBooking);
   }
 
+  /**
+   * Bookings that will not change again and can leave MySQL: cancelled before
+   * `cancelledBefore` (epoch ms; a late payment can still come for a while),
+   * or paid for a stay that ended before `endedBefore`.
+   */
+  async terminal(
+    cancelledBefore: number,
+    endedBefore: CalendarDate,
+    limit: number,
+  ): Promise<Booking[]> {
+    const cancelled = await this.#db.query<BookingRow>(
+      "SELECT * FROM bookings WHERE status = 'CANCELLED' AND updated_at < ? " +
+        'ORDER BY updated_at LIMIT ?',
+      [cancelledBefore, limit],
+    );
+    const ended = await this.#db.query<BookingRow>(
+      "SELECT * FROM bookings WHERE status = 'BOOKED' AND end_date < ? LIMIT ?",
+      [endedBefore, limit],
+    );
+    return [...cancelled, ...ended].map(toBooking);
+  }
+
+  /** Deletes an archived booking, unless it changed since it was read. */
+  async removeArchived(booking: Booking): Promise<boolean> {
+    const result = await this.#db.execute('DELETE FROM bookings WHERE id = ? AND version = ?', [
+      booking.id,
+      booking.version,
+    ]);
+    return result.affectedRows === 1;
+  }
+
   /** Ids of holds past their expiry, oldest first. */
   async overdueHolds(now: number, limit: number): Promise<string[]> {
     const rows = await this.#db.query<{ id: string }>(
@@ -192,34 +228,44 @@ export class BookingStore implements RoomReserver {
       if (!row || row.status !== 'RESERVED') return undefined;
 
       const cancelled = await tx.execute(
-        "UPDATE bookings SET status = 'CANCELLED', cancel_reason = ?, updated_at = ? " +
-          "WHERE id = ? AND status = 'RESERVED'" +
+        "UPDATE bookings SET status = 'CANCELLED', cancel_reason = ?, updated_at = ?, " +
+          "version = version + 1 WHERE id = ? AND status = 'RESERVED'" +
           (options.overdueOnly ? ' AND expires_at <= ?' : ''),
         options.overdueOnly ? [reason, options.now, id, options.now] : [reason, options.now, id],
       );
       if (cancelled.affectedRows !== 1) return undefined;
 
       await returnRooms(tx, row);
-      return {
+      const booking: Booking = {
         ...toBooking(row),
-        status: 'CANCELLED' as const,
+        status: 'CANCELLED',
         cancelReason: reason,
         updatedAt: options.now,
+        version: Number(row.version) + 1,
       };
+      await enqueueBookingEvent(tx, 'booking.cancelled', { booking }, options.now);
+      return booking;
     });
   }
 
-  /** Marks a running hold BOOKED; false when it is no longer RESERVED or has expired. */
+  /** Marks a running hold BOOKED; undefined when it is no longer RESERVED or has expired. */
   async confirm(
     id: string,
     payment: { reference: string; invoiceId: string; now: number },
-  ): Promise<boolean> {
-    const result = await this.#db.execute(
-      "UPDATE bookings SET status = 'BOOKED', invoice_id = ?, payment_reference = ?, " +
-        "updated_at = ? WHERE id = ? AND status = 'RESERVED' AND expires_at > ?",
-      [payment.invoiceId, payment.reference, payment.now, id, payment.now],
-    );
-    return result.affectedRows === 1;
+  ): Promise<Booking | undefined> {
+    return this.#db.transaction(async (tx) => {
+      const result = await tx.execute(
+        "UPDATE bookings SET status = 'BOOKED', invoice_id = ?, payment_reference = ?, " +
+          "updated_at = ?, version = version + 1 WHERE id = ? AND status = 'RESERVED' " +
+          'AND expires_at > ?',
+        [payment.invoiceId, payment.reference, payment.now, id, payment.now],
+      );
+      if (result.affectedRows !== 1) return undefined;
+      const [row] = await tx.query<BookingRow>('SELECT * FROM bookings WHERE id = ?', [id]);
+      const booking = toBooking(row!);
+      await enqueueBookingEvent(tx, 'booking.booked', { booking }, payment.now);
+      return booking;
+    });
   }
 
   /**
@@ -258,20 +304,21 @@ export class BookingStore implements RoomReserver {
       await takeRooms(tx, row, nights.length);
       await tx.execute(
         "UPDATE bookings SET status = 'BOOKED', invoice_id = ?, payment_reference = ?, " +
-          "cancel_reason = NULL, updated_at = ? WHERE id = ? AND status = 'CANCELLED'",
+          'cancel_reason = NULL, updated_at = ?, version = version + 1 ' +
+          "WHERE id = ? AND status = 'CANCELLED'",
         [payment.invoiceId, payment.reference, payment.now, id],
       );
-      return {
-        kind: 'booked' as const,
-        booking: {
-          ...booking,
-          status: 'BOOKED' as const,
-          invoiceId: payment.invoiceId,
-          paymentReference: payment.reference,
-          cancelReason: null,
-          updatedAt: payment.now,
-        },
+      const booked: Booking = {
+        ...booking,
+        status: 'BOOKED',
+        invoiceId: payment.invoiceId,
+        paymentReference: payment.reference,
+        cancelReason: null,
+        updatedAt: payment.now,
+        version: booking.version + 1,
       };
+      await enqueueBookingEvent(tx, 'booking.rereserved', { booking: booked }, payment.now);
+      return { kind: 'booked' as const, booking: booked };
     });
   }
 
@@ -285,8 +332,8 @@ export class BookingStore implements RoomReserver {
       if (!row || row.status !== 'BOOKED' || row.payment_reference === null) return undefined;
 
       const cancelled = await tx.execute(
-        "UPDATE bookings SET status = 'CANCELLED', cancel_reason = 'cancelled', updated_at = ? " +
-          "WHERE id = ? AND status = 'BOOKED'",
+        "UPDATE bookings SET status = 'CANCELLED', cancel_reason = 'cancelled', updated_at = ?, " +
+          "version = version + 1 WHERE id = ? AND status = 'BOOKED'",
         [now, id],
       );
       if (cancelled.affectedRows !== 1) return undefined;
@@ -297,16 +344,16 @@ export class BookingStore implements RoomReserver {
         status: 'CANCELLED',
         cancelReason: 'cancelled',
         updatedAt: now,
+        version: Number(row.version) + 1,
       };
       const refund = await insertRefund(
         tx,
         booking,
         row.payment_reference,
         'cancelled_after_payment',
-        {
-          now,
-        },
+        { now, announce: false },
       );
+      await enqueueBookingEvent(tx, 'booking.cancelled', { booking, refund }, now);
       return { booking, refund };
     });
   }
@@ -344,11 +391,12 @@ export class BookingStore implements RoomReserver {
     );
     if (!room) return { ok: false, reason: 'room_not_found' };
 
-    const amount = stayPrice(
+    const prices = nightPrices(
       { minPrice: Number(room.min_price), maxPrice: Number(room.max_price) },
       nights.map((night) => ({ total: night.total_quantity, available: night.available_quantity })),
       quantity,
     );
+    const amount = prices.reduce((sum, price) => sum + price, 0);
     await takeRooms(
       tx,
       { room_id: roomId, start_date: startDate, end_date: endDate, quantity },
@@ -372,6 +420,8 @@ export class BookingStore implements RoomReserver {
       cancelReason: null,
       createdAt: request.now,
       updatedAt: request.now,
+      version: 1,
+      nightPrices: prices,
     };
     await tx.execute(INSERT_BOOKING, [
       booking.id,
@@ -391,7 +441,10 @@ export class BookingStore implements RoomReserver {
       null,
       booking.createdAt,
       booking.updatedAt,
+      booking.version,
+      JSON.stringify(prices),
     ]);
+    await enqueueBookingEvent(tx, 'booking.reserved', { booking }, request.now);
     return { ok: true, booking, replayed: false };
   }
 
@@ -446,12 +499,13 @@ async function insertRefund(
   booking: Booking,
   reference: string,
   reason: RefundReason,
-  at: { now: number },
+  at: { now: number; announce?: boolean },
 ): Promise<Refund> {
+  const id = randomUUID();
   await tx.upsert({
     table: 'refunds',
     row: {
-      id: randomUUID(),
+      id,
       booking_id: booking.id,
       room_id: booking.roomId,
       payment_reference: reference,
@@ -468,7 +522,12 @@ async function insertRefund(
     [booking.id, reference],
   );
   if (!row) throw new Error(`refund of ${booking.id} was not recorded`);
-  return toRefund(row);
+  const refund = toRefund(row);
+  // The first record of a payment's refund is news; a repeat of it is not.
+  if (refund.id === id && at.announce !== false) {
+    await enqueueBookingEvent(tx, 'booking.refunded', { booking, refund }, at.now);
+  }
+  return refund;
 }
 
 function toBooking(row: BookingRow): Booking {
@@ -489,6 +548,8 @@ function toBooking(row: BookingRow): Booking {
     cancelReason: row.cancel_reason,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    version: Number(row.version),
+    nightPrices: row.night_prices === null ? [] : (JSON.parse(row.night_prices) as number[]),
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConstraintViolation, type Queryable, type Relational } from '@platform/kit';
 import { addDays, nightsOf, type CalendarDate } from '../domain/dates.ts';
+import { enqueue, TOPICS, type HotelEventData, type HotelEventType } from '../events.ts';
 
 export interface HotelFields {
   name: string;
@@ -17,6 +18,8 @@ export interface Hotel extends HotelFields {
   id: string;
   createdAt: number;
   updatedAt: number;
+  /** Grows by one with every change; events and the search index are ordered by it. */
+  version: number;
 }
 
 export interface RoomFields {
@@ -36,6 +39,7 @@ export interface Room {
   maxPrice: number;
   createdAt: number;
   updatedAt: number;
+  version: number;
 }
 
 export interface NightAvailability {
@@ -67,6 +71,7 @@ type HotelRow = {
   time_zone: string;
   created_at: number;
   updated_at: number;
+  version: number;
 };
 
 type RoomRow = {
@@ -78,6 +83,7 @@ type RoomRow = {
   max_price: number;
   created_at: number;
   updated_at: number;
+  version: number;
 };
 
 /** A bounded number of rows per INSERT keeps statements well under max_allowed_packet. */
@@ -96,23 +102,40 @@ export class HotelStore {
   }
 
   async createHotel(fields: HotelFields, now: number): Promise<Hotel> {
-    const hotel: Hotel = { ...fields, id: randomUUID(), createdAt: now, updatedAt: now };
-    await this.#db.execute(
-      'INSERT INTO hotels (id, name, locality, address, description, facilities, image_urls, ' +
-        'currency, time_zone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [hotel.id, ...hotelValues(fields), hotel.createdAt, hotel.updatedAt],
-    );
+    const hotel: Hotel = {
+      ...fields,
+      id: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    await this.#db.transaction(async (tx) => {
+      await tx.execute(
+        'INSERT INTO hotels (id, name, locality, address, description, facilities, image_urls, ' +
+          'currency, time_zone, created_at, updated_at, version) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+        [hotel.id, ...hotelValues(fields), hotel.createdAt, hotel.updatedAt],
+      );
+      await announce(tx, 'hotel.changed', hotel.id, hotel.id, { hotel }, now);
+    });
     return hotel;
   }
 
   /** Replaces a hotel's fields; undefined when there is no such hotel. */
   async updateHotel(id: string, fields: HotelFields, now: number): Promise<Hotel | undefined> {
-    await this.#db.execute(
-      'UPDATE hotels SET name = ?, locality = ?, address = ?, description = ?, facilities = ?, ' +
-        'image_urls = ?, currency = ?, time_zone = ?, updated_at = ? WHERE id = ?',
-      [...hotelValues(fields), now, id],
-    );
-    return this.findHotel(id);
+    return this.#db.transaction(async (tx) => {
+      const updated = await tx.execute(
+        'UPDATE hotels SET name = ?, locality = ?, address = ?, description = ?, facilities = ?, ' +
+          'image_urls = ?, currency = ?, time_zone = ?, updated_at = ?, version = version + 1 ' +
+          'WHERE id = ?',
+        [...hotelValues(fields), now, id],
+      );
+      if (updated.affectedRows !== 1) return undefined;
+      const [row] = await tx.query<HotelRow>('SELECT * FROM hotels WHERE id = ?', [id]);
+      const hotel = toHotel(row!);
+      await announce(tx, 'hotel.changed', hotel.id, hotel.id, { hotel }, now);
+      return hotel;
+    });
   }
 
   async findHotel(id: string): Promise<Hotel | undefined> {
@@ -159,13 +182,14 @@ export class HotelStore {
           quantity: fields.quantity,
           minPrice: fields.minPrice,
           maxPrice: fields.maxPrice,
-          createdAt: current?.created_at ?? now,
+          createdAt: current ? Number(current.created_at) : now,
           updatedAt: now,
+          version: current ? Number(current.version) + 1 : 1,
         };
         if (current) {
           await tx.execute(
             'UPDATE rooms SET name = ?, quantity = ?, min_price = ?, max_price = ?, ' +
-              'updated_at = ? WHERE id = ?',
+              'updated_at = ?, version = version + 1 WHERE id = ?',
             [room.name, room.quantity, room.minPrice, room.maxPrice, now, roomId],
           );
           const change = room.quantity - current.quantity;
@@ -184,6 +208,7 @@ export class HotelStore {
           );
         }
         await this.#openNights(tx, roomId, room.quantity, window);
+        await announce(tx, 'room.changed', hotelId, roomId, { room }, now);
         return { outcome: current ? ('updated' as const) : ('created' as const), room };
       });
     } catch (error) {
@@ -236,6 +261,19 @@ export class HotelStore {
       total: row.total_quantity,
       available: row.available_quantity,
     }));
+  }
+
+  /** Room-nights on sale from `from` up to `until`, and how many are unsold, over all rooms. */
+  async roomNights(
+    from: CalendarDate,
+    until: CalendarDate,
+  ): Promise<{ available: number; total: number }> {
+    const [row] = await this.#db.query<{ available: number | null; total: number | null }>(
+      'SELECT SUM(available_quantity) AS available, SUM(total_quantity) AS total ' +
+        'FROM room_availability WHERE night >= ? AND night < ?',
+      [from, until],
+    );
+    return { available: Number(row?.available ?? 0), total: Number(row?.total ?? 0) };
   }
 
   /**
@@ -298,6 +336,7 @@ function toHotel(row: HotelRow): Hotel {
     timeZone: row.time_zone,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    version: Number(row.version),
   };
 }
 
@@ -311,5 +350,18 @@ function toRoom(row: RoomRow): Room {
     maxPrice: Number(row.max_price),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    version: Number(row.version),
   };
+}
+
+/** Hotel and room events share the hotel's key, so search sees them in order. */
+function announce(
+  tx: Queryable,
+  type: HotelEventType,
+  hotelId: string,
+  shardKey: string,
+  data: HotelEventData,
+  now: number,
+) {
+  return enqueue(tx, { topic: TOPICS.hotels, type, key: hotelId, shardKey, data, now });
 }

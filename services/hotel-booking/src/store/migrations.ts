@@ -50,6 +50,20 @@ const refundColumns = [
   'CONSTRAINT refunds_once_per_payment UNIQUE (booking_id, payment_reference)',
 ].join(', ');
 
+const EXACT = 'CHARACTER SET utf8mb4 COLLATE utf8mb4_bin';
+
+// Events waiting for the relay. A row is written in the transaction that made
+// the change it reports; shard_key is the row's shard on Vitess (the room, or
+// the hotel), so that transaction stays on one shard.
+const outboxColumns = [
+  'id VARCHAR(36) NOT NULL PRIMARY KEY',
+  'shard_key VARCHAR(64) NOT NULL',
+  'topic VARCHAR(100) NOT NULL',
+  'event_key VARCHAR(64) NOT NULL',
+  'payload TEXT NOT NULL',
+  'created_at BIGINT NOT NULL',
+].join(', ');
+
 /**
  * The schema, written to run on MySQL, MariaDB, Vitess and SQLite. For Vitess
  * every table but hotels is sharded by room_id, so each statement of a
@@ -103,6 +117,36 @@ export const MIGRATIONS: Migration[] = [
         'CREATE INDEX IF NOT EXISTS bookings_by_user ON bookings (user_id, created_at)',
         'CREATE INDEX IF NOT EXISTS bookings_by_expiry ON bookings (status, expires_at)',
         `CREATE TABLE IF NOT EXISTS refunds (${refundColumns})`,
+      ],
+    },
+  },
+  {
+    id: '004-versions-outbox-exact-keys',
+    statements: {
+      mysql: [
+        // Keys a client chooses compare byte for byte, as they do on SQLite:
+        // rooms 'Deluxe' and 'deluxe' are two rooms, users 'Ann' and 'ann' two users.
+        `ALTER TABLE rooms MODIFY id VARCHAR(64) ${EXACT} NOT NULL`,
+        `ALTER TABLE room_availability MODIFY room_id VARCHAR(64) ${EXACT} NOT NULL`,
+        `ALTER TABLE bookings MODIFY room_id VARCHAR(64) ${EXACT} NOT NULL, ` +
+          `MODIFY user_id VARCHAR(64) ${EXACT} NOT NULL, ` +
+          `MODIFY request_key VARCHAR(128) ${EXACT} NOT NULL, ` +
+          'ADD COLUMN version INT NOT NULL DEFAULT 1, ADD COLUMN night_prices TEXT, ' +
+          'ADD INDEX bookings_by_update (status, updated_at)',
+        `ALTER TABLE refunds MODIFY room_id VARCHAR(64) ${EXACT} NOT NULL, ` +
+          `MODIFY payment_reference VARCHAR(128) ${EXACT} NOT NULL`,
+        'ALTER TABLE hotels ADD COLUMN version INT NOT NULL DEFAULT 1',
+        'ALTER TABLE rooms ADD COLUMN version INT NOT NULL DEFAULT 1',
+        `CREATE TABLE IF NOT EXISTS outbox (${outboxColumns}, INDEX outbox_by_age (created_at))`,
+      ],
+      sqlite: [
+        'ALTER TABLE bookings ADD COLUMN version INTEGER NOT NULL DEFAULT 1',
+        'ALTER TABLE bookings ADD COLUMN night_prices TEXT',
+        'CREATE INDEX IF NOT EXISTS bookings_by_update ON bookings (status, updated_at)',
+        'ALTER TABLE hotels ADD COLUMN version INTEGER NOT NULL DEFAULT 1',
+        'ALTER TABLE rooms ADD COLUMN version INTEGER NOT NULL DEFAULT 1',
+        `CREATE TABLE IF NOT EXISTS outbox (${outboxColumns})`,
+        'CREATE INDEX IF NOT EXISTS outbox_by_age ON outbox (created_at)',
       ],
     },
   },

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { decodeEvent, encodeEvent, type Envelope, type Relational } from '@platform/kit';
+import { TOPICS, type BookingEventData } from '../src/events.ts';
+import { ROLES } from '../src/service.ts';
+import { BookingStore } from '../src/store/booking.store.ts';
+import {
+  client,
+  hotelWithRooms,
+  inDays,
+  sleep,
+  startSystem,
+  storage,
+  type Servers,
+  type Storage,
+  type TestSystem,
+} from './system.ts';
+
+type BookingBody = {
+  id: string;
+  status: string;
+  amount: number;
+  createdAt: string;
+  startDate: string;
+  endDate: string;
+};
+type Outcome = { outcome: string; booking: BookingBody; refund: { reason: string } | null };
+type Invoice = {
+  invoiceId: string;
+  total: number;
+  lines: { night: string; quantity: number; amount: number }[];
+  refunds: { reason: string }[];
+};
+type Notifications = { notifications: { bookingId: string; kind: string; message: string }[] };
+type Page = { bookings: BookingBody[]; nextCursor: string | null };
+
+/** Polls until check returns a value, or fails after the deadline with what it last saw. */
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe.each<[string, Servers]>([
+  ['Kafka, Cassandra, MySQL and Redis', 'all-real'],
+  ['the embedded stand-ins', 'embedded'],
+])('events, notifications, invoices and the archive on %s', (_name, servers) => {
+  let data: Storage;
+  let db: Relational;
+  let system: TestSystem;
+  let api: ReturnType<typeof client>;
+  const user = `guest-${randomUUID().slice(0, 8)}`;
+  const seen: Envelope<unknown>[] = [];
+  let closeWatch: () => Promise<void>;
+
+  const book = (roomId: string, from: number, nights = 2, quantity = 1) =>
+    api.post<BookingBody>(
+      '/bookings',
+      { userId: user, roomId, quantity, startDate: inDays(from), endDate: inDays(from + nights) },
+      { 'idempotency-key': randomUUID() },
+    );
+  const pay = (id: string, reference: string) =>
+    api.post<Outcome>(`/bookings/${id}/payment`, { status: 'succeeded', reference });
+
+  beforeAll(async () => {
+    data = await storage(servers);
+    db = data.open();
+    system = await startSystem(
+      data,
+      { ARCHIVE_INTERVAL_MS: '3600000', ARCHIVE_CANCELLED_AFTER_MS: '1', HOLD_TTL_MS: '60000' },
+      [...ROLES],
+    );
+    api = client(system.url);
+    const { eventLog } = system.running.infra;
+    const watch = await eventLog.subscribe({
+      group: `watch-${randomUUID()}`,
+      topics: [TOPICS.hotels, TOPICS.bookings],
+      handleBatch: async (batch) => {
+        for (const record of batch.records) seen.push(decodeEvent(record));
+      },
+    });
+    closeWatch = () => watch.close();
+  }, 120_000);
+
+  afterAll(async () => {
+    await closeWatch?.();
+    await system?.stop();
+    await db?.close();
+    await data?.drop();
+  }, 60_000);
+
+  const eventsOf = (key: string) => seen.filter((event) => event.key === key);
+
+  it('puts hotel and room changes, and every step of a booking, on the log in order', async () => {
+    const { hotelId, roomIds } = await hotelWithRooms(system.url, [{ id: 'ev-room', quantity: 3 }]);
+    const renamed = await api.put(`/hotels/${hotelId}`, {
+      name: 'Renamed Hotel',
+      locality: 'Porto',
+      facilities: ['wifi', 'pool'],
+    });
+    expect(renamed.status).toBe(200);
+    const held = await book(roomIds[0]!, 5);
+    expect(held.status).toBe(201);
+    expect((await pay(held.body.id, 'pay-ev')).body.outcome).toBe('booked');
+
+    const hotelEvents = await eventually('three hotel events', async () => {
+      const events = eventsOf(hotelId);
+      return events.length >= 3 ? events : undefined;
+    });
+    expect(hotelEvents.map((event) => event.type)).toEqual([
+      'hotel.changed',
+      'room.changed',
+      'hotel.changed',
+    ]);
+    const last = hotelEvents[2]!.data as { hotel: { name: string; version: number } };
+    expect(last.hotel).toMatchObject({ name: 'Renamed Hotel', version: 2 });
+
+    const bookingEvents = await eventually('two booking events', async () => {
+      const events = eventsOf(held.body.id);
+      return events.length >= 2 ? events : undefined;
+    });
+    expect(bookingEvents.map((event) => [event.type, event.version])).toEqual([
+      ['booking.reserved', 1],
+      ['booking.booked', 1],
+    ]);
+    const versions = bookingEvents.map((event) => (event.data as BookingEventData).booking.version);
+    expect(versions).toEqual([1, 2]);
+    expect(new Set(bookingEvents.map((event) => event.id)).size).toBe(2);
+    // Relayed events leave the outbox.
+    await eventually('an empty outbox', async () => {
+      const [row] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox');
+      return Number(row!.n) === 0 ? true : undefined;
+    });
+  });
+
+  it('notifies the guest once per booking event, even when an event comes twice', async () => {
+    const { roomIds } = await hotelWithRooms(system.url, [{ id: 'nt-room', quantity: 2 }]);
+    const held = await book(roomIds[0]!, 8);
+    await pay(held.body.id, 'pay-nt');
+    const mine = async () => {
+      const answer = await api.get<Notifications>(`/users/${user}/notifications?limit=100`);
+      return answer.body.notifications.filter((n) => n.bookingId === held.body.id);
+    };
+    const notes = await eventually('two notifications', async () => {
+      const found = await mine();
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(notes.map((note) => note.kind)).toEqual(['booking.booked', 'booking.reserved']);
+    expect(notes[0]!.message).toContain('confirmed');
+
+    // The log delivers at least once: the same event again changes nothing.
+    const booked = eventsOf(held.body.id).find((event) => event.type === 'booking.booked')!;
+    await system.running.infra.eventLog.publish(TOPICS.bookings, [encodeEvent(booked)]);
+    await eventually('the duplicate to be consumed', async () =>
+      seen.filter((event) => event.id === booked.id).length >= 2 ? true : undefined,
+    );
+    await sleep(500);
+    expect(await mine()).toHaveLength(2);
+  });
+
+  it('invoices a paid stay night by night, and has no invoice before payment', async () => {
+    const { roomIds } = await hotelWithRooms(system.url, [
+      { id: 'inv-room', quantity: 2, minPrice: 10_000, maxPrice: 30_000 },
+    ]);
+    const first = await book(roomIds[0]!, 4, 3);
+    const unpaid = await api.get(`/bookings/${first.body.id}/invoice?userId=${user}`);
+    expect(unpaid.status).toBe(404);
+    expect((unpaid.body as { error: { code: string } }).error.code).toBe('invoice_not_found');
+
+    await pay(first.body.id, 'pay-inv');
+    const invoice = await api.get<Invoice>(`/bookings/${first.body.id}/invoice?userId=${user}`);
+    expect(invoice.status).toBe(200);
+    expect(invoice.body.lines.map((line) => line.night)).toEqual([inDays(4), inDays(5), inDays(6)]);
+    // The first of two rooms sells at the minimum price.
+    expect(invoice.body.lines.map((line) => line.amount)).toEqual([10_000, 10_000, 10_000]);
+    expect(invoice.body.total).toBe(first.body.amount);
+
+    // The second room sells at the maximum, and its invoice says so.
+    const second = await book(roomIds[0]!, 4, 1);
+    await pay(second.body.id, 'pay-inv-2');
+    const dearer = await api.get<Invoice>(`/bookings/${second.body.id}/invoice?userId=${user}`);
+    expect(dearer.body.lines).toEqual([{ night: inDays(4), quantity: 1, amount: 30_000 }]);
+    const stranger = await api.get(`/bookings/${second.body.id}/invoice?userId=someone-else`);
+    expect(stranger.status).toBe(404);
+  });
+
+  it('archives terminal bookings and still serves them, merged with live ones', async () => {
+    const { roomIds } = await hotelWithRooms(system.url, [{ id: 'ar-room', quantity: 5 }]);
+    const room = roomIds[0]!;
+    const cancelled = await book(room, 10);
+    await api.post(`/bookings/${cancelled.body.id}/cancel?userId=${user}`);
+    const stayed = await book(room, 12);
+    await pay(stayed.body.id, 'pay-stayed');
+    // The stay is over: move it into the past, as time would.
+    await db.execute('UPDATE bookings SET start_date = ?, end_date = ? WHERE id = ?', [
+      inDays(-5),
+      inDays(-3),
+      stayed.body.id,
+    ]);
+    const upcoming = await book(room, 14);
+    await pay(upcoming.body.id, 'pay-upcoming');
+    const holding = await book(room, 16);
+
+    await system.running.archiver!.archiveDue();
+
+    const live = await db.query<{ id: string }>('SELECT id FROM bookings WHERE user_id = ?', [
+      user,
+    ]);
+    const liveIds = live.map((row) => row.id);
+    expect(liveIds).not.toContain(cancelled.body.id);
+    expect(liveIds).not.toContain(stayed.body.id);
+    expect(liveIds).toEqual(expect.arrayContaining([upcoming.body.id, holding.body.id]));
+
+    const archived = await api.get<BookingBody>(`/bookings/${stayed.body.id}?userId=${user}`);
+    expect(archived.body).toMatchObject({ id: stayed.body.id, status: 'BOOKED' });
+    const hidden = await api.get(`/bookings/${stayed.body.id}?userId=someone-else`);
+    expect(hidden.status).toBe(404);
+
+    // One booking per page, across live and archived rows: all, newest first, once each.
+    const pages: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : '';
+      const page = await api.get<Page>(`/users/${user}/bookings?limit=1${query}`);
+      expect(page.status).toBe(200);
+      pages.push(...page.body.bookings.map((booking) => booking.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const all = await api.get<Page>(`/users/${user}/bookings?limit=100`);
+    expect(pages).toEqual(all.body.bookings.map((booking) => booking.id));
+    expect(new Set(pages).size).toBe(pages.length);
+    for (const id of [cancelled, stayed, upcoming, holding].map((b) => b.body.id)) {
+      expect(pages).toContain(id);
+    }
+    const created = all.body.bookings.map((booking) => Date.parse(booking.createdAt));
+    expect([...created].sort((a, b) => b - a)).toEqual(created);
+
+    // A payment for an archived cancellation is refunded, never re-reserved.
+    const late = await pay(cancelled.body.id, 'pay-too-late');
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({
+      outcome: 'refunded',
+      refund: { reason: 'cancelled_after_payment' },
+    });
+  });
+
+  it('does not archive a booking that changed after it was read', async () => {
+    const { roomIds } = await hotelWithRooms(system.url, [{ id: 'ar-race', quantity: 2 }]);
+    const held = await book(roomIds[0]!, 20);
+    const paid = await pay(held.body.id, 'pay-race');
+    expect(paid.body.outcome).toBe('booked');
+    const bookings = new BookingStore(db);
+    const before = (await bookings.find(held.body.id))!;
+    await api.post(`/bookings/${held.body.id}/cancel?userId=${user}`);
+    expect(await bookings.removeArchived(before)).toBe(false);
+    expect(await bookings.find(held.body.id)).toMatchObject({ status: 'CANCELLED' });
+  });
+});
