@@ -263,3 +263,55 @@ describe.each<[string, Servers]>([
     expect(await bookings.find(held.body.id)).toMatchObject({ status: 'CANCELLED' });
   });
 });
+
+describe('the outbox with no relay running (Kafka and MySQL)', () => {
+  it('keeps the events of acknowledged changes until a relay starts, then delivers them', async () => {
+    const data = await storage('all-real');
+    const db = data.open();
+    const user = `outbox-${randomUUID().slice(0, 8)}`;
+    // The API alone: changes commit with their events, and nothing relays them.
+    const apiOnly = await startSystem(data, {}, ['api']);
+    let relayOnly: TestSystem | undefined;
+    try {
+      const api = client(apiOnly.url);
+      const { roomIds } = await hotelWithRooms(apiOnly.url, [{ id: 'ob-room', quantity: 1 }]);
+      const held = await api.post<BookingBody>(
+        '/bookings',
+        { userId: user, roomId: roomIds[0], quantity: 1, startDate: inDays(3), endDate: inDays(4) },
+        { 'idempotency-key': randomUUID() },
+      );
+      expect(held.status).toBe(201);
+      await apiOnly.stop();
+      const [waiting] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox');
+      // hotel.changed, room.changed, booking.reserved
+      expect(Number(waiting!.n)).toBe(3);
+
+      relayOnly = await startSystem(data, {}, ['event-relay']);
+      const seen: Envelope<unknown>[] = [];
+      const watch = await relayOnly.running.infra.eventLog.subscribe({
+        group: `watch-${randomUUID()}`,
+        topics: [TOPICS.bookings],
+        handleBatch: async (batch) => {
+          for (const record of batch.records) seen.push(decodeEvent(record));
+        },
+      });
+      try {
+        const reserved = await eventually('the reservation event', async () =>
+          seen.find((event) => event.key === held.body.id),
+        );
+        expect(reserved.type).toBe('booking.reserved');
+        await eventually('an empty outbox', async () => {
+          const [row] = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox');
+          return Number(row!.n) === 0 ? true : undefined;
+        });
+      } finally {
+        await watch.close();
+      }
+    } finally {
+      await apiOnly.stop().catch(() => undefined);
+      await relayOnly?.stop();
+      await db.close();
+      await data.drop();
+    }
+  }, 120_000);
+});
