@@ -232,7 +232,7 @@ install_opensearch() {
   local staging="$home.partial.$$" logfile="$home.fetch.log"
   log "$name: fetching the server and modules from Maven Central into $home (takes a minute the first time)"
   rm -rf "$staging"
-  mkdir -p "$staging"/{lib,modules,plugins}
+  mkdir -p "$staging"/{bin,lib,modules,plugins} # bin/: the node makes it when it is missing
   : >"$logfile"
   opensearch_fetch "$INFRA/opensearch/pom.xml" "$staging/lib" "$logfile" \
     || { rm -rf "$staging"; fail_with_log "$name: maven fetch of the server failed" "$logfile"; }
@@ -698,7 +698,8 @@ cmd_reset() {
 }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  # the header comment, up to the first line that is not one
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}"
 }
 
 main() {
