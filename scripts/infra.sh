@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Local test servers without Docker: Redis (standalone + 6-node cluster), MariaDB,
-# Kafka (KRaft, single node) and Cassandra, all on 127.0.0.1.
+# Kafka (KRaft, single node), Cassandra and OpenSearch (single node), all on 127.0.0.1.
 #
-#   scripts/infra.sh install              apt packages + Kafka/Cassandra jars (cached, idempotent)
+#   scripts/infra.sh install              apt packages + Kafka/Cassandra/OpenSearch jars (cached, idempotent)
 #   scripts/infra.sh up [component...]    start all (or the named) components and wait until ready
 #   scripts/infra.sh down [component...]  stop them (pidfiles)
 #   scripts/infra.sh status               show what runs
 #   scripts/infra.sh env                  print `export` lines for the apps/tests
 #   scripts/infra.sh reset                stop everything and wipe the state dir
 #
-# Components: redis redis-cluster mariadb kafka cassandra
+# Components: redis redis-cluster mariadb kafka cassandra opensearch
 # Versions and ports: infra/versions.env. Caches: $PLATFORM_CACHE (default ~/.cache/platform),
 # data and logs: $PLATFORM_STATE (default $PLATFORM_CACHE/state).
 set -euo pipefail
@@ -23,7 +23,8 @@ CACHE="${PLATFORM_CACHE:-$HOME/.cache/platform}"
 STATE="${PLATFORM_STATE:-$CACHE/state}"
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
 CASSANDRA_HOME="$CACHE/cassandra-$CASSANDRA_VERSION"
-ALL_COMPONENTS=(redis redis-cluster mariadb kafka cassandra)
+OPENSEARCH_HOME="$CACHE/opensearch-$OPENSEARCH_VERSION"
+ALL_COMPONENTS=(redis redis-cluster mariadb kafka cassandra opensearch)
 read -ra MARIADB_PKGS <<<"$MARIADB_DEB_PACKAGES"
 read -ra CLUSTER_PORTS <<<"$REDIS_CLUSTER_PORTS"
 APT_PACKAGES=("$REDIS_DEB_PACKAGE" redis-tools "${MARIADB_PKGS[@]}")
@@ -33,6 +34,7 @@ REDIS_TIMEOUT="${REDIS_TIMEOUT:-30}"
 MARIADB_TIMEOUT="${MARIADB_TIMEOUT:-60}"
 KAFKA_TIMEOUT="${KAFKA_TIMEOUT:-120}"
 CASSANDRA_TIMEOUT="${CASSANDRA_TIMEOUT:-240}"
+OPENSEARCH_TIMEOUT="${OPENSEARCH_TIMEOUT:-120}"
 
 # ---------------------------------------------------------------- helpers ---
 
@@ -171,6 +173,7 @@ apt_install() {
 install_system_packages() {
   local need=("${APT_PACKAGES[@]}")
   command -v mvn >/dev/null || need+=(maven)
+  command -v curl >/dev/null || need+=(curl) # the OpenSearch readiness check
   ls /usr/lib/jvm/java-17-openjdk-*/bin/java >/dev/null 2>&1 || [[ -n ${JAVA17_HOME:-} ]] \
     || need+=(openjdk-17-jdk-headless)
   apt_install "${need[@]}"
@@ -203,12 +206,91 @@ maven_fetch() {
   log "$name: $(find "$home/lib" -name '*.jar' | wc -l) jars, $(du -sh "$home/lib" | cut -f1)"
 }
 
+# jar_base <file>: a jar's name without its version, as OpenSearch's security policy names codebases
+jar_base() { basename "$1" | sed -E 's/-[0-9]+\.[0-9]+.*\.jar$//; s/\.jar$//'; }
+
+# opensearch_fetch <pom> <dir> <log> -Dprop=value...: one Maven fetch of OpenSearch jars into <dir>
+opensearch_fetch() {
+  local pom=$1 dir=$2 logfile=$3
+  shift 3
+  mvn -B -q -f "$pom" "$@" -Dopensearch.version="$OPENSEARCH_VERSION" \
+    -Dlog4j2.version="$OPENSEARCH_LOG4J_VERSION" \
+    -Ddependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION" \
+    dependency:copy-dependencies -DoutputDirectory="$dir" >>"$logfile" 2>&1
+}
+
+# OpenSearch as its distribution lays it out: lib/ (the server and its dependencies), modules/<name>/
+# (each module's jars, less those lib/ or an extended module has, with a generated
+# plugin-descriptor.properties) and an empty plugins/. Built in a staging directory of this run, then
+# moved into place, so a killed install leaves nothing half made.
+install_opensearch() {
+  local name="opensearch $OPENSEARCH_VERSION" home=$OPENSEARCH_HOME
+  if [[ -f $home/.complete ]]; then
+    log "$name: cached in $home"
+    return 0
+  fi
+  local staging="$home.partial.$$" logfile="$home.fetch.log"
+  log "$name: fetching the server and modules from Maven Central into $home (takes a minute the first time)"
+  rm -rf "$staging"
+  mkdir -p "$staging"/{bin,lib,modules,plugins} # bin/: the node makes it when it is missing
+  : >"$logfile"
+  opensearch_fetch "$INFRA/opensearch/pom.xml" "$staging/lib" "$logfile" \
+    || { rm -rf "$staging"; fail_with_log "$name: maven fetch of the server failed" "$logfile"; }
+  local api core
+  api=$(find "$staging/lib" -name 'log4j-api-*.jar' -printf '%f\n')
+  core=$(find "$staging/lib" -name 'log4j-core-*.jar' -printf '%f\n')
+  [[ ${api#log4j-api-} == "${core#log4j-core-}" ]] || {
+    rm -rf "$staging"
+    die "$name: $api but $core: set OPENSEARCH_LOG4J_VERSION in versions.env to the log4j-api version"
+  }
+  local dir artifact classname extends mdir jar base ext policy
+  while read -r dir artifact classname extends; do
+    mdir="$staging/modules/$dir"
+    opensearch_fetch "$INFRA/opensearch/module-pom.xml" "$mdir" "$logfile" -Dmodule.artifact="$artifact" \
+      || { rm -rf "$staging"; fail_with_log "$name: maven fetch of module $artifact failed" "$logfile"; }
+    # a class must be found once: drop what the server or an extended module already provides
+    for jar in "$mdir"/*.jar; do
+      base=$(jar_base "$jar")
+      if compgen -G "$staging/lib/$base-[0-9]*.jar" >/dev/null; then
+        rm -f "$jar"
+        continue
+      fi
+      [[ $extends == - ]] && continue
+      for ext in ${extends//,/ }; do
+        compgen -G "$staging/modules/$ext/$base-[0-9]*.jar" >/dev/null && rm -f "$jar"
+      done
+    done
+    {
+      echo "description=OpenSearch module $dir ($artifact from Maven Central, laid out by scripts/infra.sh)"
+      echo "version=$OPENSEARCH_VERSION"
+      echo "name=$dir"
+      echo "classname=$classname"
+      echo "java.version=11"
+      echo "opensearch.version=$OPENSEARCH_VERSION"
+      [[ $extends == - ]] || echo "extended.plugins=$extends"
+      echo "has.native.controller=false"
+    } >"$mdir/plugin-descriptor.properties"
+    policy="$INFRA/opensearch/modules/$dir/plugin-security.policy"
+    [[ -f $policy ]] && cp "$policy" "$mdir/"
+  done < <(grep -Ev '^[[:space:]]*(#|$)' "$INFRA/opensearch/modules.conf")
+  if [[ -f $home/.complete ]]; then # another install finished first
+    rm -rf "$staging"
+    return 0
+  fi
+  date -u +%FT%TZ >"$staging/.complete"
+  rm -rf "$home"
+  mv "$staging" "$home"
+  log "$name: $(find "$home/lib" -name '*.jar' | wc -l) jars in lib/ and $(find "$home/modules" -mindepth 1 \
+    -maxdepth 1 | wc -l) modules, $(du -sh "$home" | cut -f1)"
+}
+
 cmd_install() {
   install_system_packages
   maven_fetch "kafka $KAFKA_VERSION" "$KAFKA_HOME" "$INFRA/kafka/pom.xml" \
     -Dkafka.version="$KAFKA_VERSION" -Dscala.binary.version="$SCALA_VERSION"
   maven_fetch "cassandra $CASSANDRA_VERSION" "$CASSANDRA_HOME" "$INFRA/cassandra/pom.xml" \
     -Dcassandra.version="$CASSANDRA_VERSION"
+  install_opensearch
   log "install done"
 }
 
@@ -218,6 +300,7 @@ require_installed() {
     mariadb) command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null ;;
     kafka) [[ -f $KAFKA_HOME/.complete ]] ;;
     cassandra) [[ -f $CASSANDRA_HOME/.complete ]] ;;
+    opensearch) [[ -f $OPENSEARCH_HOME/.complete ]] ;;
   esac || die "$1 is not installed; run: scripts/infra.sh install"
 }
 
@@ -473,6 +556,52 @@ wait_cassandra() {
 
 stoppables_cassandra() { echo "cassandra|$CASSANDRA_DIR/cassandra.pid|90"; }
 
+# ----------------------------------------------------------- opensearch ---
+
+OPENSEARCH_DIR="$STATE/opensearch"
+OPENSEARCH_URL="http://127.0.0.1:$OPENSEARCH_HTTP_PORT"
+
+start_opensearch() {
+  mkdir -p "$OPENSEARCH_DIR"/{config,data,logs,tmp}
+  if pid_alive "$OPENSEARCH_DIR/opensearch.pid"; then
+    log "opensearch already running"
+    return 0
+  fi
+  require_free_port "$OPENSEARCH_HTTP_PORT" opensearch
+  require_free_port "$OPENSEARCH_TRANSPORT_PORT" "opensearch transport"
+  # the config dir is the node's own (it writes opensearch.keystore there), the home is the cache
+  render "$INFRA/opensearch/opensearch.yml.tmpl" "$OPENSEARCH_DIR/config/opensearch.yml" \
+    HTTP_PORT="$OPENSEARCH_HTTP_PORT" TRANSPORT_PORT="$OPENSEARCH_TRANSPORT_PORT" \
+    DATA_DIR="$OPENSEARCH_DIR/data" LOGS_DIR="$OPENSEARCH_DIR/logs"
+  cp "$INFRA/opensearch/log4j2.properties" "$OPENSEARCH_DIR/config/log4j2.properties"
+  local jvm_opts=() java
+  mapfile -t jvm_opts < <(grep -Ev '^[[:space:]]*(#|$)' "$INFRA/opensearch/jvm.options")
+  java=$(java17)
+  # OpenSearch refuses to run as root, and finds out through JNA; as root (CI, containers) start it
+  # without its native helpers (no seccomp filter, no mlockall; neither matters to a test server)
+  if [[ $(id -u) == 0 ]]; then
+    jvm_opts+=(-Djna.nounpack=true)
+  fi
+  rotate_log "$OPENSEARCH_DIR/logs/opensearch.log"
+  spawn "$OPENSEARCH_DIR/opensearch.pid" "$OPENSEARCH_DIR/logs/opensearch.out" \
+    "$java" "${jvm_opts[@]}" -Xms"$OPENSEARCH_HEAP" -Xmx"$OPENSEARCH_HEAP" \
+    -Djava.io.tmpdir="$OPENSEARCH_DIR/tmp" \
+    -Dopensearch.path.home="$OPENSEARCH_HOME" \
+    -Dopensearch.path.conf="$OPENSEARCH_DIR/config" \
+    -Dopensearch.distribution.type=tar -Dopensearch.bundled_jdk=false \
+    -cp "$OPENSEARCH_HOME/lib/*" org.opensearch.bootstrap.OpenSearch
+}
+
+opensearch_ready() {
+  curl -fsS --max-time 2 "$OPENSEARCH_URL/_cluster/health" 2>/dev/null | grep -Eq '"status":"(green|yellow)"'
+}
+
+wait_opensearch() {
+  wait_jvm opensearch "$OPENSEARCH_TIMEOUT" "$OPENSEARCH_DIR" opensearch.log "$OPENSEARCH_HTTP_PORT"
+}
+
+stoppables_opensearch() { echo "opensearch|$OPENSEARCH_DIR/opensearch.pid|60"; }
+
 # -------------------------------------------------------------- commands ---
 
 fn_suffix() { echo "${1//-/_}"; }
@@ -542,6 +671,8 @@ cmd_status() {
     "$(rss_of "$KAFKA_DIR/kafka.pid")" "127.0.0.1:$KAFKA_PORT"
   status_line cassandra "$(pid_alive "$CASSANDRA_DIR/cassandra.pid" && echo up || echo down)" \
     "$(rss_of "$CASSANDRA_DIR/cassandra.pid")" "127.0.0.1:$CASSANDRA_NATIVE_PORT"
+  status_line opensearch "$(pid_alive "$OPENSEARCH_DIR/opensearch.pid" && echo up || echo down)" \
+    "$(rss_of "$OPENSEARCH_DIR/opensearch.pid")" "127.0.0.1:$OPENSEARCH_HTTP_PORT"
   echo "state: $STATE"
 }
 
@@ -556,6 +687,7 @@ export MYSQL_APP_URL=mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_
 export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 export CASSANDRA_CONTACT_POINTS=127.0.0.1:$CASSANDRA_NATIVE_PORT
 export CASSANDRA_LOCAL_DC=$CASSANDRA_LOCAL_DC
+export OPENSEARCH_URL=$OPENSEARCH_URL
 EOF
 }
 
@@ -566,7 +698,8 @@ cmd_reset() {
 }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  # the header comment, up to the first line that is not one
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}"
 }
 
 main() {

@@ -19,10 +19,11 @@ prettier --check . >/dev/null || { prettier --check .; exit 1; }
 
 step "servers"
 scripts/infra.sh install
-# Read the whole status first: grep -q closing the pipe early fails it under pipefail.
+# Stop afterwards only what this run starts: servers someone else runs stay up.
 status="$(scripts/infra.sh status)"
-if grep -qE '^\S+\s+down' <<<"$status"; then
-  trap 'step "stopping servers"; scripts/infra.sh down' EXIT
+mapfile -t started < <(awk 'NR > 1 && $2 == "down" { print $1 }' <<<"$status" | sort -u)
+if ((${#started[@]})); then
+  trap 'step "stopping servers"; scripts/infra.sh down "${started[@]}"' EXIT
 fi
 scripts/infra.sh up
 eval "$(scripts/infra.sh env)"

@@ -63,6 +63,7 @@ const charts = applicationCharts();
 const manifests = [...plainManifests('manifests'), ...plainManifests('load-tests')];
 
 let server: TestApiServer | undefined;
+let installedCrds: string[] = [];
 
 beforeAll(async () => {
   tool('HELM_BIN');
@@ -72,8 +73,8 @@ beforeAll(async () => {
   if (yamlFiles(UPSTREAM_CRDS).length === 0) {
     throw new Error(`no CRDs under ${UPSTREAM_CRDS} (set UPSTREAM_CRDS_DIR to the folder)`);
   }
-  const installed = await installCrds(server.kubeConfig, [UPSTREAM_CRDS, ...OWN_CRDS]);
-  console.log(`${installed.length} CRDs established`);
+  installedCrds = await installCrds(server.kubeConfig, [UPSTREAM_CRDS, ...OWN_CRDS]);
+  console.log(`${installedCrds.length} CRDs established`);
 
   // The namespaces exist, with their labels, before anything is installed in them.
   const namespaces = manifests.map(({ object }) => object).filter((o) => o.kind === 'Namespace');
@@ -87,6 +88,20 @@ afterAll(async () => {
 
 test('there is at least one chart to check', () => {
   expect(charts).toContain('infra');
+});
+
+test('the CRDs of every operator the infra chart uses are established', () => {
+  expect(installedCrds).toEqual(
+    expect.arrayContaining([
+      'kafkas.kafka.strimzi.io',
+      'kafkanodepools.kafka.strimzi.io',
+      'redisclusters.redis.redis.opstreelabs.in',
+      'vitessclusters.planetscale.com',
+      'k8ssandraclusters.k8ssandra.io',
+      'opensearchclusters.opensearch.org',
+      'podmonitors.monitoring.coreos.com',
+    ]),
+  );
 });
 
 test('the API server refuses what a typo or a missing field would break', async () => {

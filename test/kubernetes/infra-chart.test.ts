@@ -148,6 +148,50 @@ describe('Vitess', () => {
   });
 });
 
+describe('OpenSearch', () => {
+  test.each([
+    ['defaults', () => defaults, 3, '1g'],
+    ['lite', () => lite, 1, '256m'],
+  ])('%s: one pool of cluster-manager and data nodes', (_, objects, replicas, heap) => {
+    const cluster = one(objects(), 'OpenSearchCluster');
+    const pools = cluster.spec.nodePools;
+
+    expect(cluster.apiVersion).toBe('opensearch.org/v1');
+    expect(cluster.spec.general).toMatchObject({
+      serviceName: 'platform-opensearch',
+      httpPort: 9200,
+    });
+    expect(cluster.spec.general.version).toMatch(/^2\.19\./);
+    expect(pools).toHaveLength(1);
+    expect(pools[0]).toMatchObject({ replicas, roles: ['cluster_manager', 'data'] });
+    expect(pools[0].jvm).toBe(`-Xms${heap} -Xmx${heap}`);
+    // the heap leaves at least as much again of the memory limit to Lucene and the JVM
+    expect(memoryMi(pools[0].resources.limits.memory)).toBeGreaterThanOrEqual(
+      2 * memoryMi(heap.replace(/m$/, 'Mi').replace(/g$/, 'Gi')),
+    );
+  });
+
+  test('the operator makes the certificates; no dashboards, no plugin fetched at start', () => {
+    const spec = one(defaults, 'OpenSearchCluster').spec;
+    expect(spec.security.tls).toEqual({
+      transport: { generate: true, perNode: true },
+      http: { generate: true },
+    });
+    expect(spec.dashboards.enable).toBe(false);
+    expect(spec.general.monitoring.enable).toBe(false);
+    expect(spec.general.pluginsList).toBeUndefined();
+  });
+
+  test('its volumes use the chart’s storage class', async () => {
+    const objects = await renderInfra({ set: { storageClass: 'fast' } });
+    const pool = one(objects, 'OpenSearchCluster').spec.nodePools[0];
+    expect(pool.persistence.pvc).toEqual({ accessModes: ['ReadWriteOnce'], storageClass: 'fast' });
+    expect(one(defaults, 'OpenSearchCluster').spec.nodePools[0].persistence.pvc).toEqual({
+      accessModes: ['ReadWriteOnce'],
+    });
+  });
+});
+
 describe('monitoring', () => {
   const monitoringKinds = ['PodMonitor', 'ServiceMonitor', 'PrometheusRule'];
 
@@ -189,6 +233,7 @@ describe('switches and labels', () => {
     redis: ['RedisCluster'],
     vitess: ['VitessCluster'],
     cassandra: ['K8ssandraCluster'],
+    opensearch: ['OpenSearchCluster'],
   };
 
   test.each(Object.keys(groups))(
@@ -265,7 +310,7 @@ describe('lite profile', () => {
     const stated = Object.fromEntries(
       [
         ...readme.matchAll(
-          /^\| (kafka|redis|vitess|cassandra|total) +\| +([\d,]+)m +\| +([\d,]+)Mi +\|/gim,
+          /^\| (kafka|redis|vitess|cassandra|opensearch|total) +\| +([\d,]+)m +\| +([\d,]+)Mi +\|/gim,
         ),
       ].map((m) => [m[1]!.toLowerCase(), { cpuMillis: num(m[2]!), memoryMi: num(m[3]!) }]),
     );
@@ -355,6 +400,10 @@ function requestTotals(objects: Rendered[]): Record<string, Total> {
           const sidecars = (spec.cassandra.containers ?? []).map((c: Spec) => c.resources);
           add('cassandra', dc.size, spec.cassandra.resources, ...sidecars);
         }
+        break;
+      case 'OpenSearchCluster':
+        // The bootstrap pod lives only while a new cluster elects its first cluster manager.
+        for (const pool of spec.nodePools) add('opensearch', pool.replicas, pool.resources);
         break;
       case 'KafkaTopic':
       case 'Secret':
