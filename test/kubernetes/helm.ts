@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
@@ -62,7 +62,10 @@ export async function buildDependencies(chart: string): Promise<void> {
   }
 }
 
-/** `helm template` of a chart with extra values files and --set pairs, parsed. */
+/**
+ * `helm template` of a chart with extra values files (relative to the chart, or
+ * absolute) and --set pairs, parsed.
+ */
 export async function render(
   chart: string,
   options: {
@@ -75,7 +78,9 @@ export async function render(
   const release = options.release ?? chart;
   const namespace = options.namespace ?? 'platform';
   const args = ['template', release, join(CHARTS, chart), '--namespace', namespace];
-  for (const file of options.valuesFiles ?? []) args.push('--values', join(CHARTS, chart, file));
+  for (const file of options.valuesFiles ?? []) {
+    args.push('--values', isAbsolute(file) ? file : join(CHARTS, chart, file));
+  }
   for (const [key, value] of Object.entries(options.set ?? {}))
     args.push('--set', `${key}=${value}`);
   const out = await helm(args);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { SYSTEMS } from '../../services/platform/src/systems.ts';
 import { tool } from './helm.ts';
 
 /**
@@ -63,33 +64,50 @@ describe('Tiltfile', () => {
     expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
   });
 
-  it('runs the systems named after --, live-updated, forwarded and linked', async () => {
-    const calls = await declared('url-shortener');
-    const system = calls.find(
-      (c) => c.builtin === 'helm_resource' && c.args[0] === 'url-shortener',
+  // Every system the platform runs that has a chart, with the port the launcher gives it.
+  const charted = SYSTEMS.filter((s) => existsSync(join(ROOT, 'charts', s.name, 'Chart.yaml')));
+
+  it('knows every system that has a chart', () => {
+    expect(charted.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['url-shortener', 'hotel-booking']),
     );
-    expect(system?.kwargs).toMatchObject({ image_deps: ['platform'] });
-    const forward = calls.find((c) => c.args[0] === 'url-shortener-port-forward');
-    expect(forward?.kwargs.serve_cmd).toBe(
-      'kubectl -n platform port-forward svc/url-shortener-api 8081:8081',
-    );
-    expect(system?.kwargs.flags).toEqual(
-      expect.arrayContaining([
-        '--values=charts/url-shortener/values-lite.yaml',
-        '--set=dev.liveUpdate=true',
-      ]),
-    );
-    const dashboard = JSON.parse(
-      readFileSync(join(ROOT, 'charts/url-shortener/dashboards/url-shortener.json'), 'utf8'),
-    ) as { uid: string };
-    expect(JSON.stringify(system?.kwargs.links)).toContain(`/d/${dashboard.uid}`);
-    const build = calls.find((c) => c.builtin === 'docker_build');
-    expect(JSON.stringify(build?.kwargs.live_update)).toContain('/app/services');
   });
+
+  it.each(charted.map((s) => [s.name, s.port] as const))(
+    'runs %s when named after --, live-updated, forwarded on %d and linked',
+    async (name, port) => {
+      const calls = await declared(name);
+      const systems = calls.filter(
+        (c) => c.builtin === 'helm_resource' && String(c.args[1]).startsWith('charts/'),
+      );
+      // The system and the infrastructure, no other system.
+      expect(systems.map((c) => c.args[0]).sort()).toEqual(['infra', name].sort());
+      const system = systems.find((c) => c.args[0] === name);
+      expect(system?.kwargs).toMatchObject({ image_deps: ['platform'] });
+      const forward = calls.find((c) => c.args[0] === `${name}-port-forward`);
+      expect(forward?.kwargs.serve_cmd).toBe(
+        `kubectl -n platform port-forward svc/${name}-api ${port}:${port}`,
+      );
+      expect(system?.kwargs.flags).toEqual(
+        expect.arrayContaining([
+          `--values=charts/${name}/values-lite.yaml`,
+          '--set=dev.liveUpdate=true',
+        ]),
+      );
+      const dashboard = JSON.parse(
+        readFileSync(join(ROOT, `charts/${name}/dashboards/${name}.json`), 'utf8'),
+      ) as { uid: string };
+      expect(JSON.stringify(system?.kwargs.links)).toContain(`/d/${dashboard.uid}`);
+      const load = calls.find((c) => c.args[0] === `load-${name}`);
+      expect(load?.kwargs.cmd).toBe(`npm run load -- ${name} --base-url http://localhost:${port}`);
+      const build = calls.find((c) => c.builtin === 'docker_build');
+      expect(JSON.stringify(build?.kwargs.live_update)).toContain('/app/services');
+    },
+  );
 
   it('refuses a system it does not know, naming the known ones', async () => {
     await expect(declared('url-shortner')).rejects.toThrow(
-      /unknown system\(s\) url-shortner; known: url-shortener/,
+      /unknown system\(s\) url-shortner; known: hotel-booking, url-shortener/,
     );
   });
 

@@ -8,7 +8,7 @@ import { freePort } from '../../services/url-shortener/test/processes.ts';
 import { ROOT, toolPath } from '../observability/tools.ts';
 
 /**
- * `npm run load -- url-shortener`: starts the platform (embedded here, on free
+ * `npm run load -- <system>`: starts the platform (embedded here, on free
  * ports, since other suites may hold the default ones), runs k6 against it,
  * prints k6's summary, stops the platform and exits with k6's code.
  */
@@ -55,6 +55,29 @@ it('runs the load test against the platform it starts, and stops it', async () =
   // Stopped: the port is free again.
   await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
 }, 60_000);
+
+it('runs the hotel booking load test, its hot room refused as expected, not as errors', async () => {
+  const port = await freePort();
+  const { code, output } = await load(['hotel-booking', '--rate', '10', '--duration', '8s'], {
+    PORT: String(port),
+    DATA_DIR: dataDir,
+  });
+
+  if (code !== 0) throw new Error(`npm run load exited with ${code}:\n${output}`);
+  expect(output).toContain(`k6 run hotel-booking against http://127.0.0.1:${port} `);
+  expect(output).toContain("http_req_duration{op:book}\n    ✓ 'p(95)<300'");
+  expect(output).toContain("http_req_failed\n    ✓ 'rate<0.001'");
+  // The crowd on the hot room was refused far more often than it won, and every refusal was
+  // a 409 rooms_unavailable the checks accepted.
+  const refusals = Number(/hot_room_refusals\.+: (\d+)/.exec(output)?.[1]);
+  const wins = Number(/hot_room_wins\.+: (\d+)/.exec(output)?.[1]);
+  expect(wins).toBeGreaterThan(0);
+  expect(refusals).toBeGreaterThan(5 * wins);
+  expect(output).toMatch(/checks_failed\.+: 0\.00%/);
+  // Search is not served yet, and the run says so rather than passing its threshold quietly.
+  expect(output).toContain('GET /search is not served yet');
+  await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+}, 90_000);
 
 it("exits with k6's code when the run fails", async () => {
   // Ready, but every create fails: k6's setup cannot build its pool of links and throws.

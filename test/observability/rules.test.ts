@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { LATENCY_BUCKETS } from '../../services/kit/src/telemetry/metrics.ts';
 import { ROOT, toolPath } from './tools.ts';
 
 /**
@@ -44,9 +45,11 @@ function rulesUnderTest(testFile: string): string[] {
   return tests.rule_files.map((file) => resolve(dirname(testFile), file));
 }
 
-it('finds the URL shortener rules and their tests', () => {
-  expect(ruleFiles.map(relative)).toContain('charts/url-shortener/rules/slo.rules.yaml');
-  expect(testFiles.map(relative)).toContain('charts/url-shortener/rules/slo.test.yaml');
+it('finds the rules of every system and their tests', () => {
+  for (const chart of ['url-shortener', 'hotel-booking']) {
+    expect(ruleFiles.map(relative)).toContain(`charts/${chart}/rules/slo.rules.yaml`);
+    expect(testFiles.map(relative)).toContain(`charts/${chart}/rules/slo.test.yaml`);
+  }
 });
 
 describe.each(ruleFiles.map((file) => [relative(file), file]))('%s', (_name, file) => {
@@ -74,6 +77,20 @@ describe.each(ruleFiles.map((file) => [relative(file), file]))('%s', (_name, fil
       ];
     });
     expect(missing).toEqual([]);
+  });
+});
+
+describe.each(ruleFiles.map((file) => [relative(file), file]))('%s latency', (_name, file) => {
+  it('sets every latency threshold on a bucket boundary of the HTTP histogram', () => {
+    // A boundary counts requests within the objective exactly; anything else would be
+    // compared against the next bucket up, silently loosening the SLO.
+    const text = readFileSync(file, 'utf8');
+    const thresholds = [
+      ...text.matchAll(/http_server_request_duration_seconds_bucket\{[^}]*\ble="([^"]+)"/g),
+    ].map((match) => match[1]!);
+    const outside = thresholds.filter((le) => !LATENCY_BUCKETS.map(String).includes(le));
+    expect(thresholds.length).toBeGreaterThan(0);
+    expect(outside).toEqual([]);
   });
 });
 

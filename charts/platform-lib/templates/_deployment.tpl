@@ -45,7 +45,8 @@ spec:
       securityContext:
         {{- include "platform-lib.podSecurityContext" . | nindent 8 }}
       # Endpoints are removed while SIGTERM arrives; the preStop sleep covers the race. Then
-      # up to 10 s of request drain and 8 s of final click flush (services/url-shortener).
+      # up to 10 s of request drain and a role's last work (the shortener's final click
+      # flush takes up to 8 s).
       terminationGracePeriodSeconds: {{ add $c.drainSeconds 25 }}
       {{- with $values.imagePullSecrets }}
       imagePullSecrets:
@@ -77,7 +78,7 @@ spec:
             {{- /* A component's own env wins over the chart-wide one. */}}
             {{- range $name, $value := merge (deepCopy (default dict $c.env)) (default dict $values.env) }}
             - name: {{ $name }}
-              value: {{ $value | toString | quote }}
+              value: {{ include "platform-lib.envValue" $value | quote }}
             {{- end }}
             {{- with .extraEnv }}
             {{- . | nindent 12 }}

@@ -62,3 +62,16 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/*
+An env value as text. Helm reads numbers in values files as floats, which
+print as "3.6e+06"; a whole number within 2^53 (where floats are exact) prints
+as one ("3600000").
+*/}}
+{{- define "platform-lib.envValue" -}}
+{{- if and (kindIs "float64" .) (eq . (floor .)) (lt (float64 .) 9007199254740992.0) (gt (float64 .) -9007199254740992.0) -}}
+{{- int64 . | toString -}}
+{{- else -}}
+{{- toString . -}}
+{{- end -}}
+{{- end -}}

@@ -18,16 +18,20 @@ export interface ServiceProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts one role of the URL shortener as its own process and waits for /readyz. */
+/**
+ * Starts one role of the URL shortener (or of the system whose main.ts is
+ * `entry`) as its own process and waits for /readyz.
+ */
 export async function startRole(
   name: string,
   role: string,
   port: number,
   env: Record<string, string>,
+  entry: string = MAIN,
 ): Promise<ServiceProcess> {
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [MAIN, role], {
+  const child = spawn(process.execPath, [entry, role], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,9 +2,14 @@ import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
 
 export { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
 
-/** Seconds; finer at the low end where cached paths live. */
+/**
+ * Seconds; finer at the low end where cached paths live. Every latency SLO of a
+ * chart's rules is a boundary here, so the share of requests within it is
+ * counted, not interpolated: 0.1 and 0.25 (URL shortener), 0.2 and 0.3 (hotel
+ * booking). test/observability/rules.test.ts checks the rules against this list.
+ */
 export const LATENCY_BUCKETS = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 1, 2.5, 5, 10,
 ];
 
 export interface Metrics {
