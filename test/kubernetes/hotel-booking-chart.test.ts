@@ -20,13 +20,25 @@ import {
  * optional Redis of the hold keys, and who may reach the hold releaser.
  */
 const CHART = 'hotel-booking';
-const CHART_ENV = ['PORT', 'RELEASER_PORT', 'MYSQL_URL', 'HOLD_REDIS_URL', 'CASSANDRA_PASSWORD'];
+const CHART_ENV = [
+  'PORT',
+  'RELEASER_PORT',
+  'RELAY_PORT',
+  'NOTIFIER_PORT',
+  'ARCHIVER_PORT',
+  'MYSQL_URL',
+  'HOLD_REDIS_URL',
+  'CASSANDRA_PASSWORD',
+];
 
 describeSystemChart({
   chart: CHART,
   roles: {
     api: { portVariable: 'PORT', port: 8082 },
     'hold-releaser': { portVariable: 'RELEASER_PORT', port: 9111 },
+    'event-relay': { portVariable: 'RELAY_PORT', port: 9112 },
+    notifier: { portVariable: 'NOTIFIER_PORT', port: 9113 },
+    archiver: { portVariable: 'ARCHIVER_PORT', port: 9114 },
   },
   autoscaled: ['api'],
   secretKeys: ['MYSQL_URL', 'CASSANDRA_USERNAME', 'CASSANDRA_PASSWORD'],

@@ -7,6 +7,9 @@ one more line here, a values block, and six one-line template files.
 {{- define "hotel-booking.roles" -}}
 api: { values: api, portVariable: PORT }
 hold-releaser: { values: holdReleaser, portVariable: RELEASER_PORT }
+event-relay: { values: eventRelay, portVariable: RELAY_PORT }
+notifier: { values: notifier, portVariable: NOTIFIER_PORT }
+archiver: { values: archiver, portVariable: ARCHIVER_PORT }
 {{- end -}}
 
 {{/* The arguments for the library's templates, one role at a time (root added by the caller). */}}
