@@ -288,11 +288,13 @@ export function searchContract(name: string, open: () => Promise<SearchEngine>):
 
       it('forgives typos within an edit distance that grows with word length', async () => {
         // 3 to 5 characters: one edit.
+        expect(sorted(await search({ text: 'ina' }))).toEqual(['h10']);
         expect(sorted(await search({ text: 'lack' }))).toEqual(['h01']);
         expect(sorted(await search({ text: 'lyonn' }))).toEqual(['h10']);
         // A swap of two neighbours counts as one edit.
         expect(sorted(await search({ text: 'hotle nice' }))).toEqual(['h08']);
         // 6 characters and more: two edits.
+        expect(sorted(await search({ text: 'mxnacx' }))).toEqual(['h03', 'h07']);
         expect(sorted(await search({ text: 'mointaan' }))).toEqual(['h04']);
         expect(sorted(await search({ text: 'palaec' }))).toEqual(['h03']);
         expect(sorted(await search({ text: 'seniorta' }))).toEqual(['h05']);
@@ -303,6 +305,7 @@ export function searchContract(name: string, open: () => Promise<SearchEngine>):
         expect((await search({ text: 'da' })).total).toBe(0);
         expect(sorted(await search({ text: 'du' }))).toEqual(['h01']);
         // 3 to 5 characters: not two edits.
+        expect((await search({ text: 'ixx' })).total).toBe(0);
         expect((await search({ text: 'lyxnn' })).total).toBe(0);
         expect((await search({ text: 'hxtxl' })).total).toBe(0);
         // 6 and more: not three.

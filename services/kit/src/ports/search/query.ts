@@ -35,7 +35,15 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
 /** A filter checked against the index, with dates as epoch milliseconds. */
 export type PlannedFilter =
   | { type: 'terms'; field: string; fieldType: FieldType; values: (string | number | boolean)[] }
-  | { type: 'range'; field: string; gt?: number; gte?: number; lt?: number; lte?: number }
+  | {
+      type: 'range';
+      field: string;
+      fieldType: FieldType;
+      gt?: number;
+      gte?: number;
+      lt?: number;
+      lte?: number;
+    }
   | { type: 'geo_distance'; field: string; center: GeoPoint; km: number };
 
 export type PlannedSort =
@@ -261,7 +269,7 @@ function planFilter(spec: IndexSpec, filter: Filter): PlannedFilter {
       if (field.type !== 'number' && field.type !== 'date') {
         throw wrongType(filter.field, field.type, 'be filtered by range');
       }
-      const planned: PlannedFilter = { type: 'range', field: filter.field };
+      const planned: PlannedFilter = { type: 'range', field: filter.field, fieldType: field.type };
       let bounds = 0;
       for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
         const value = filter[bound];
