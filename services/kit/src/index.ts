@@ -89,6 +89,13 @@ export type {
   WideColumn,
   WideRow,
 } from './ports/wide-column/wide-column.ts';
+export {
+  startSearchFeed,
+  type FeedOutcome,
+  type Projection,
+  type SearchFeed,
+  type SearchFeedOptions,
+} from './search-feed.ts';
 export { createLogger, type Logger } from './telemetry/logger.ts';
 export {
   Counter,
