@@ -7,8 +7,10 @@ import { serverAddress } from '../src/testing/servers.ts';
 const url = () => serverAddress('OPENSEARCH_URL');
 const open = (prefix: string) => new OpenSearchEngine({ node: url(), prefix, switchGraceMs: 200 });
 
-// Suites share one node: each run names its indexes apart.
-searchContract('opensearch', async () => open(`kit-${randomBytes(3).toString('hex')}-`));
+// Suites share one node: each run names its indexes apart. Engines the contract opens
+// within a run see the same indexes, as processes of one deployment do.
+const runPrefix = `kit-${randomBytes(3).toString('hex')}-`;
+searchContract('opensearch', async () => open(runPrefix));
 
 describe('opensearch search with a name prefix', () => {
   const run = randomBytes(3).toString('hex');

@@ -797,6 +797,27 @@ export function searchContract(name: string, open: () => Promise<SearchEngine>):
         ).toMatchObject({ code: 'fields_changed' });
       });
 
+      it('rebuilds once when two processes open the new version together', async () => {
+        const indexName = fresh('twice');
+        const fields: IndexSpec['fields'] = { name: { type: 'text' } };
+        const old = await engine.openIndex({ name: indexName, version: 1, fields });
+        await old.upsert(
+          Array.from({ length: 500 }, (_, i) => ({
+            id: `d${i}`,
+            version: 1,
+            fields: { name: 'x' },
+          })),
+        );
+        const [other, more] = [await open(), { ...fields, size: { type: 'number' as const } }];
+        const opened = await Promise.all(
+          [engine, other].map((e) => e.openIndex({ name: indexName, version: 2, fields: more })),
+        );
+        await other.close();
+        await opened[0]!.refresh();
+        expect((await opened[0]!.search({})).total).toBe(500);
+        expect(opened.map((index) => index.spec.version)).toEqual([2, 2]);
+      }, 120_000);
+
       it('rebuilds at a new version without losing writes made meanwhile', async () => {
         const indexName = fresh('places');
         const v1: IndexSpec = {

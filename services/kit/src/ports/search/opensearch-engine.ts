@@ -105,7 +105,8 @@ export class OpenSearchEngine implements SearchEngine {
         });
       }
       if (stored.version < spec.version) {
-        await this.#rebuild(alias, stored, spec);
+        // Another process finishing the same rebuild first deletes the old index under us.
+        await this.#rebuild(alias, stored, spec).catch(ignore('index_not_found_exception'));
         continue;
       }
       // At its version, or at a newer one a later release made: use it as it is.
