@@ -163,7 +163,7 @@ class MiniSearchIndex implements SearchIndex {
   async get(id: string): Promise<SearchHit | undefined> {
     const entry = this.#state().entries.get(id);
     if (!entry || entry.deleted) return undefined;
-    return { id, version: entry.version, score: 0, fields: entry.fields };
+    return { id, version: entry.version, score: 0, fields: structuredClone(entry.fields) };
   }
 
   async versions(ids: string[]): Promise<Map<string, StoredVersion>> {
@@ -198,7 +198,11 @@ class MiniSearchIndex implements SearchIndex {
     const more = page.length > plan.limit;
     const shown = page.slice(0, plan.limit);
     return {
-      hits: shown.map(({ sortValues: _values, ...hit }) => hit),
+      // Copies: a caller changing a hit must not change the index.
+      hits: shown.map(({ sortValues: _values, ...hit }) => ({
+        ...hit,
+        fields: structuredClone(hit.fields),
+      })),
       total: hits.length,
       ...(more ? { cursor: encodeCursor(plan.fingerprint, shown.at(-1)!.sortValues) } : {}),
     };

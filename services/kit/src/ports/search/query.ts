@@ -140,6 +140,9 @@ export function checkChanges(spec: IndexSpec, changes: IndexChange[]): IndexChan
       });
     }
     if (change.type === 'delete') return change;
+    if (typeof change.document.fields !== 'object' || change.document.fields === null) {
+      throw searchError('invalid_document', { field: 'fields', message: 'fields is an object' });
+    }
     const fields: Record<string, FieldValue> = {};
     for (const [name, value] of Object.entries(change.document.fields)) {
       const field = spec.fields[name];
@@ -178,7 +181,8 @@ function checkValue(name: string, type: FieldType, value: FieldValue): FieldValu
   }
   if (type === 'text') return (value as string).normalize('NFC');
   if (type === 'geo_point') return { lat: (value as GeoPoint).lat, lon: (value as GeoPoint).lon };
-  return value;
+  // A copy: the caller may change its array after the write.
+  return Array.isArray(value) ? [...value] : value;
 }
 
 /** Checks a query against the index and plans it; every mistake names its field. */
