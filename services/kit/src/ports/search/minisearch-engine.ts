@@ -185,7 +185,7 @@ class MiniSearchIndex implements SearchIndex {
     const hits: (SearchHit & { sortValues: unknown[] })[] = [];
     for (const [id, score] of matches) {
       const entry = state.entries.get(id)!;
-      if (!plan.filters.every((filter) => passes(filter, entry.fields))) continue;
+      if (entry.deleted || !plan.filters.every((filter) => passes(filter, entry.fields))) continue;
       const hit = { id, version: entry.version, score, fields: entry.fields };
       hits.push({ ...hit, sortValues: sortValues(plan.sort, hit) });
     }
@@ -211,10 +211,9 @@ class MiniSearchIndex implements SearchIndex {
   async refresh(): Promise<void> {}
 }
 
-function allLive(state: IndexState): Map<string, number> {
-  const live = new Map<string, number>();
-  for (const [id, entry] of state.entries) if (!entry.deleted) live.set(id, 0);
-  return live;
+/** Every document, scored 0; deletions are left out by the caller. */
+function* allLive(state: IndexState): Iterable<[string, number]> {
+  for (const id of state.entries.keys()) yield [id, 0];
 }
 
 /**
