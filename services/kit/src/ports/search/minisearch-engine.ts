@@ -48,6 +48,8 @@ const MAX_TRANSPOSED_LENGTH = 24;
 /** OpenSearch's mean earth radius, so both adapters draw the same circles. */
 const EARTH_RADIUS_KM = 6371.0087714;
 
+type Ranked = SearchHit & { sortValues: unknown[] };
+
 /** One index's documents and its inverted index over the text fields. */
 class IndexState {
   spec: IndexSpec;
@@ -182,19 +184,31 @@ class MiniSearchIndex implements SearchIndex {
     const state = this.#state();
 
     const matches = plan.terms.length === 0 ? allLive(state) : textMatches(state, plan);
-    const hits: (SearchHit & { sortValues: unknown[] })[] = [];
+    const order = comparator(plan.sort);
+    const after = plan.after;
+    const wanted = plan.limit + 1;
+    // The first `wanted` hits after the cursor, in order, kept without sorting every match.
+    const page: Ranked[] = [];
+    let total = 0;
     for (const [id, score] of matches) {
       const entry = state.entries.get(id)!;
       if (entry.deleted || !plan.filters.every((filter) => passes(filter, entry.fields))) continue;
+      total += 1;
       const hit = { id, version: entry.version, score, fields: entry.fields };
-      hits.push({ ...hit, sortValues: sortValues(plan.sort, hit) });
+      const values = sortValues(plan.sort, hit);
+      if (after && order(values, after) <= 0) continue;
+      if (page.length === wanted && order(values, page[wanted - 1]!.sortValues) >= 0) continue;
+      let low = 0;
+      let high = page.length;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (order(page[middle]!.sortValues, values) <= 0) low = middle + 1;
+        else high = middle;
+      }
+      page.splice(low, 0, { ...hit, sortValues: values });
+      if (page.length > wanted) page.pop();
     }
 
-    const order = comparator(plan.sort);
-    hits.sort((a, b) => order(a.sortValues, b.sortValues));
-    const after = plan.after;
-    const start = after ? hits.findIndex((hit) => order(hit.sortValues, after) > 0) : 0;
-    const page = start < 0 ? [] : hits.slice(start, start + plan.limit + 1);
     const more = page.length > plan.limit;
     const shown = page.slice(0, plan.limit);
     return {
@@ -203,7 +217,7 @@ class MiniSearchIndex implements SearchIndex {
         ...hit,
         fields: structuredClone(hit.fields),
       })),
-      total: hits.length,
+      total,
       ...(more ? { cursor: encodeCursor(plan.fingerprint, shown.at(-1)!.sortValues) } : {}),
     };
   }
