@@ -200,6 +200,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 interface Round {
   docsPerSecond: number;
   queries: Record<string, { p50: number; p99: number; meanTotal: number }>;
+  /** Each query's match count, by kind, in query order. */
+  totals: Record<string, number[]>;
 }
 
 async function measure(
@@ -217,9 +219,10 @@ async function measure(
   const docsPerSecond = corpus.length / ((performance.now() - started) / 1000);
 
   const results: Round['queries'] = {};
+  const totals: Round['totals'] = {};
   for (const [kind, set] of Object.entries(queries)) {
     const took: number[] = [];
-    let totals = 0;
+    const counts: number[] = (totals[kind] = []);
     for (const query of set) {
       const t0 = performance.now();
       let page = await index.search({ ...query, limit: 10 });
@@ -230,17 +233,17 @@ async function measure(
         }
       }
       took.push(performance.now() - t0);
-      totals += page.total;
+      counts.push(page.total);
     }
     took.sort((a, b) => a - b);
     results[kind] = {
       p50: percentile(took, 50),
       p99: percentile(took, 99),
-      meanTotal: totals / set.length,
+      meanTotal: counts.reduce((sum, n) => sum + n, 0) / set.length,
     };
   }
   await engine.dropIndex(spec.name);
-  return { docsPerSecond, queries: results };
+  return { docsPerSecond, queries: results, totals };
 }
 
 /** The machine's 1-minute load when the run started: other work on it skews every figure. */
@@ -264,6 +267,7 @@ async function main(): Promise<void> {
   }
 
   const rows: string[] = [];
+  const lastRounds: Round[] = [];
   for (const [name, open] of adapters) {
     const rounds: Round[] = [];
     for (let r = 0; r < config.BENCH_ROUNDS; r += 1) {
@@ -272,6 +276,7 @@ async function main(): Promise<void> {
       await engine.close();
       console.log(`${name}: round ${r + 1}: ${rounds.at(-1)!.docsPerSecond.toFixed(0)} docs/s`);
     }
+    lastRounds.push(rounds.at(-1)!);
     rows.push(
       `| ${name} | indexing | ${median(rounds.map((r) => r.docsPerSecond)).toFixed(0)} docs/s | | | |`,
     );
@@ -285,10 +290,26 @@ async function main(): Promise<void> {
     }
   }
   console.log(rows.join('\n'));
-  await writeSection(rows, places.length, adapters.length > 1);
+  const agreement = lastRounds.length > 1 ? compareTotals(lastRounds[0]!, lastRounds[1]!) : '';
+  console.log(agreement);
+  await writeSection(rows, places.length, agreement);
 }
 
-async function writeSection(rows: string[], osmNames: number, withOpenSearch: boolean) {
+/** How many queries found a different number of matches on the two adapters. */
+function compareTotals(a: Round, b: Round): string {
+  let differing = 0;
+  let all = 0;
+  for (const [kind, counts] of Object.entries(a.totals)) {
+    counts.forEach((count, i) => {
+      all += 1;
+      if (count !== b.totals[kind]![i]) differing += 1;
+    });
+  }
+  return `${differing} of the ${all} queries found a different number of matches on the two adapters.`;
+}
+
+async function writeSection(rows: string[], osmNames: number, agreement: string) {
+  const withOpenSearch = agreement !== '';
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const section = [
     '<!-- search:start -->',
@@ -311,6 +332,7 @@ async function writeSection(rows: string[], osmNames: number, withOpenSearch: bo
     '| adapter | scenario | rate | p50 ms | p99 ms | mean total |',
     '|---|---|---|---|---|---|',
     ...rows,
+    ...(withOpenSearch ? ['', agreement] : []),
     '<!-- search:end -->',
   ].join('\n');
 
