@@ -50,6 +50,11 @@ export interface SearchDocument {
   origin?: string;
 }
 
+/**
+ * Deleting keeps a tombstone with the version, which hides the document.
+ * TODO(#7): tombstones are never purged; drop those older than the longest
+ * time an event can take to arrive, so indexes of churning entities stay small.
+ */
 export interface DocumentDeletion {
   id: string;
   /** The version the entity reached by being deleted; older writes stay ignored after it. */
