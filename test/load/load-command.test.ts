@@ -18,6 +18,7 @@ const SERVER_ADDRESSES = [
   'REDIS_CLUSTER_NODES',
   'MYSQL_URL',
   'CASSANDRA_CONTACT_POINTS',
+  'OPENSEARCH_URL',
 ];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'load-command-'));

@@ -58,6 +58,28 @@ export {
   type SqlValue,
 } from './ports/relational/relational.ts';
 export { SqliteRelational } from './ports/relational/sqlite-relational.ts';
+export { searchErrors, type SearchErrorCode } from './ports/search/errors.ts';
+export { MiniSearchEngine } from './ports/search/minisearch-engine.ts';
+export { OpenSearchEngine, type OpenSearchOptions } from './ports/search/opensearch-engine.ts';
+export type {
+  DocumentDeletion,
+  FieldSpec,
+  FieldType,
+  FieldValue,
+  Filter,
+  GeoPoint,
+  IndexChange,
+  IndexSpec,
+  SearchDocument,
+  SearchEngine,
+  SearchHit,
+  SearchIndex,
+  SearchPage,
+  SearchQuery,
+  SortKey,
+  StoredVersion,
+  WriteOutcome,
+} from './ports/search/search.ts';
 export { CassandraWideColumn } from './ports/wide-column/cassandra-wide-column.ts';
 export { SqliteWideColumn } from './ports/wide-column/sqlite-wide-column.ts';
 export type {
@@ -67,6 +89,13 @@ export type {
   WideColumn,
   WideRow,
 } from './ports/wide-column/wide-column.ts';
+export {
+  startSearchFeed,
+  type FeedOutcome,
+  type Projection,
+  type SearchFeed,
+  type SearchFeedOptions,
+} from './search-feed.ts';
 export { createLogger, type Logger } from './telemetry/logger.ts';
 export {
   Counter,

@@ -8,6 +8,9 @@ import { KafkaEventLog } from './ports/event-log/kafka-event-log.ts';
 import { MemoryEventLog } from './ports/event-log/memory-event-log.ts';
 import { MysqlRelational } from './ports/relational/mysql-relational.ts';
 import type { Relational } from './ports/relational/relational.ts';
+import { MiniSearchEngine } from './ports/search/minisearch-engine.ts';
+import { OpenSearchEngine } from './ports/search/opensearch-engine.ts';
+import type { SearchEngine } from './ports/search/search.ts';
 import { SqliteRelational } from './ports/relational/sqlite-relational.ts';
 import { CassandraWideColumn } from './ports/wide-column/cassandra-wide-column.ts';
 import type { WideColumn } from './ports/wide-column/wide-column.ts';
@@ -19,8 +22,9 @@ export interface Infra {
   cache: Cache;
   relational: Relational;
   wideColumn: WideColumn;
+  search: SearchEngine;
   /** Which adapter each port runs on, for the start-up log and /readyz. */
-  adapters: Record<'eventLog' | 'cache' | 'relational' | 'wideColumn', string>;
+  adapters: Record<'eventLog' | 'cache' | 'relational' | 'wideColumn' | 'search', string>;
   readiness: Record<string, () => Promise<void>>;
   close(): Promise<void>;
 }
@@ -56,12 +60,16 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
         credentials: cassandraCredentials(config),
       })
     : new SqliteWideColumn(join(config.DATA_DIR, 'wide-column.sqlite'));
+  const search = config.OPENSEARCH_URL
+    ? new OpenSearchEngine({ node: config.OPENSEARCH_URL, prefix: config.NAME_PREFIX })
+    : shared('search', () => new MiniSearchEngine());
 
   const adapters = {
     eventLog: config.KAFKA_BROKERS ? 'kafka' : 'in-process',
     cache: config.REDIS_CLUSTER_NODES ? 'redis-cluster' : config.REDIS_URL ? 'redis' : 'in-process',
     relational: config.MYSQL_URL ? 'mysql' : 'sqlite',
     wideColumn: config.CASSANDRA_CONTACT_POINTS ? 'cassandra' : 'sqlite',
+    search: config.OPENSEARCH_URL ? 'opensearch' : 'in-process',
   };
 
   return {
@@ -69,12 +77,14 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
     cache,
     relational,
     wideColumn,
+    search,
     adapters,
     readiness: {
       eventLog: () => eventLog.ping(),
       cache: () => cache.ping(),
       relational: () => relational.ping(),
       wideColumn: () => wideColumn.ping(),
+      search: () => search.ping(),
     },
     async close() {
       const results = await Promise.allSettled([
@@ -82,6 +92,7 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
         config.REDIS_URL || config.REDIS_CLUSTER_NODES ? cache.close() : undefined,
         relational.close(),
         wideColumn.close(),
+        config.OPENSEARCH_URL ? search.close() : undefined,
       ]);
       for (const result of results) {
         if (result.status === 'rejected') logger.warn({ err: result.reason }, 'close failed');
@@ -91,7 +102,7 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
 }
 
 /**
- * Embedded event log and cache are process-wide singletons: services running
+ * Embedded event log, cache and search are process-wide singletons: services running
  * side by side in one process must see the same topics and keys, as they
  * would on a shared server.
  */

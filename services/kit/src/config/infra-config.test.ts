@@ -31,6 +31,7 @@ describe('infraSchema', () => {
     ['REDIS_CLUSTER_NODES', 'redis-0:6379,redis-1:6379'],
     ['MYSQL_URL', 'mysql://app:secret@db:3306/platform'],
     ['CASSANDRA_CONTACT_POINTS', 'cassandra-0:9042'],
+    ['OPENSEARCH_URL', 'http://opensearch:9200'],
   ])('leaves embedded mode when %s is set', (variable, value) => {
     expect(isEmbedded(parseConfig(infraSchema, { [variable]: value }))).toBe(false);
   });

@@ -21,8 +21,14 @@ export const infraSchema = z.object({
   CASSANDRA_REPLICATION_FACTOR: env.positiveInt(1),
   CASSANDRA_USERNAME: z.string().min(1).optional(),
   CASSANDRA_PASSWORD: z.string().min(1).optional(),
+  OPENSEARCH_URL: z
+    .url({ protocol: /^https?$/, hostname: /./, message: 'expected http(s)://host:port' })
+    .optional(),
   DATA_DIR: z.string().default('.data'),
-  /** Put before Kafka topic and group names and Redis keys, so deployments can share servers. */
+  /**
+   * Put before Kafka topic and group names, Redis keys and OpenSearch index
+   * names (lower-cased there), so deployments can share servers.
+   */
   NAME_PREFIX: z
     .string()
     .regex(/^[\w.-]*$/, 'expected letters, digits, ".", "_" or "-"')
@@ -61,6 +67,7 @@ export function isEmbedded(config: InfraConfig): boolean {
     !config.REDIS_URL &&
     !config.REDIS_CLUSTER_NODES &&
     !config.MYSQL_URL &&
-    !config.CASSANDRA_CONTACT_POINTS
+    !config.CASSANDRA_CONTACT_POINTS &&
+    !config.OPENSEARCH_URL
   );
 }

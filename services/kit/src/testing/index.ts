@@ -3,5 +3,7 @@ export { eventLogContract } from './event-log.contract.ts';
 export { freePort } from './free-port.ts';
 export { relationalContract } from './relational.contract.ts';
 export { scratchDatabase, type ScratchDatabase } from './scratch-database.ts';
+export { searchContract } from './search.contract.ts';
+export { searchFeedContract } from './search-feed.contract.ts';
 export { serverAddress } from './servers.ts';
 export { wideColumnContract } from './wide-column.contract.ts';
