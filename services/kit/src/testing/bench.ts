@@ -81,7 +81,7 @@ export function loadAverage(): number {
 export async function writeSection(file: string, name: string, body: string): Promise<void> {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
-  const section = `${start}\n${body.trim()}\n${end}`;
+  const section = `${start}\n\n${body.trim()}\n\n${end}`;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
