@@ -33,6 +33,7 @@ import {
 import type { CalendarDate } from '../src/domain/dates.ts';
 import { MAX_ROOM_QUANTITY } from '../src/domain/validation.ts';
 import { BookingStore } from '../src/store/booking.store.ts';
+import { SCENARIOS } from './scenarios.ts';
 import { forgetKeys, hotelWithRooms, inDays } from '../test/system.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -365,7 +366,7 @@ async function main(resources: Resources): Promise<void> {
       ratio: against ? figures[against.ratioOf] / against.baseline.answers : 1,
       cpu: {
         bench: perAnswer(cpu.used.bench),
-        api: name.startsWith('POST') ? perAnswer(cpu.used.api) : undefined,
+        api: name.startsWith('POST ') ? perAnswer(cpu.used.api) : undefined,
         mariadb: perAnswer(cpu.used.mariadb),
       },
       others: cpu.others,
@@ -394,12 +395,10 @@ async function main(resources: Resources): Promise<void> {
   ) => {
     const baseline =
       on === 'distinct'
-        ? await measure('raw transaction, distinct rows', () =>
+        ? await measure(SCENARIOS.rawDistinct, () =>
             rawTransactions(connections, (client) => client),
           )
-        : await measure('raw transaction, one hot row', () =>
-            rawTransactions(connections, () => 0),
-          );
+        : await measure(SCENARIOS.rawHot, () => rawTransactions(connections, () => 0));
     await measure(name, makeOp, { baseline, ratioOf });
   };
 
@@ -412,34 +411,12 @@ async function main(resources: Resources): Promise<void> {
   const started = Date.now();
   for (let round = 1; round <= ROUNDS; round += 1) {
     console.log(`round ${round} of ${ROUNDS}`);
-    await paired(
-      'BookingStore.reserve, distinct rooms',
-      () => storeBookings(store, distinctRooms),
-      'distinct',
-    );
-    await paired(
-      'POST /bookings, distinct rooms',
-      () => apiBookings(port, distinctRooms),
-      'distinct',
-    );
-    await paired(
-      'BookingStore.reserve, one hot room',
-      () => storeBookings(store, hotRoom()),
-      'hot',
-    );
-    await paired('POST /bookings, one hot room', () => apiBookings(port, hotRoom()), 'hot');
-    await paired(
-      'BookingStore.reserve, hot room sold out',
-      () => storeBookings(store, soldOut),
-      'hot',
-      'answers',
-    );
-    await paired(
-      'POST /bookings, hot room sold out',
-      () => apiBookings(port, soldOut),
-      'hot',
-      'answers',
-    );
+    await paired(SCENARIOS.storeDistinct, () => storeBookings(store, distinctRooms), 'distinct');
+    await paired(SCENARIOS.apiDistinct, () => apiBookings(port, distinctRooms), 'distinct');
+    await paired(SCENARIOS.storeHot, () => storeBookings(store, hotRoom()), 'hot');
+    await paired(SCENARIOS.apiHot, () => apiBookings(port, hotRoom()), 'hot');
+    await paired(SCENARIOS.storeSoldOut, () => storeBookings(store, soldOut), 'hot', 'answers');
+    await paired(SCENARIOS.apiSoldOut, () => apiBookings(port, soldOut), 'hot', 'answers');
     const left = ((Date.now() - started) / round) * (ROUNDS - round);
     if (round < ROUNDS) console.log(`  about ${Math.round(left / 1000)} s to go`);
   }
@@ -447,19 +424,9 @@ async function main(resources: Resources): Promise<void> {
   await writeResults(order(scenarios), { load, description });
 }
 
-/** The raw rows first in each group, as the table reads best. */
+/** In the table's order. */
 function order(scenarios: Map<string, Scenario>): Scenario[] {
-  const names = [
-    'raw transaction, distinct rows',
-    'BookingStore.reserve, distinct rooms',
-    'POST /bookings, distinct rooms',
-    'raw transaction, one hot row',
-    'BookingStore.reserve, one hot room',
-    'POST /bookings, one hot room',
-    'BookingStore.reserve, hot room sold out',
-    'POST /bookings, hot room sold out',
-  ];
-  return names.map((name) => scenarios.get(name)!);
+  return Object.values(SCENARIOS).map((name) => scenarios.get(name)!);
 }
 
 const percent = (share: number | undefined) =>

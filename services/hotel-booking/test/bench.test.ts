@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { MysqlRelational } from '@platform/kit';
 import { serverAddress } from '@platform/kit/testing';
+import { SCENARIOS } from '../bench/scenarios.ts';
 
 /**
  * `npm run bench:hotel-booking` in its quick mode (one round of 1 s runs),
@@ -14,16 +15,6 @@ import { serverAddress } from '@platform/kit/testing';
  * figure in every cell, and the database and Redis keys it used must be gone.
  */
 const BENCH = fileURLToPath(new URL('../bench/bench.ts', import.meta.url));
-const SCENARIOS = [
-  'raw transaction, distinct rows',
-  'BookingStore.reserve, distinct rooms',
-  'POST /bookings, distinct rooms',
-  'raw transaction, one hot row',
-  'BookingStore.reserve, one hot room',
-  'POST /bookings, one hot room',
-  'BookingStore.reserve, hot room sold out',
-  'POST /bookings, hot room sold out',
-];
 
 const dir = mkdtempSync(join(tmpdir(), 'hotel-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,7 +57,7 @@ it('writes its section, well-formed and with figures, and cleans up after itself
   ]);
   expect(lines[1]).toMatch(/^\|[-| ]+\|$/);
   const rows = lines.slice(2).map(cells);
-  expect(rows.map((row) => row[0])).toEqual(SCENARIOS);
+  expect(rows.map((row) => row[0])).toEqual(Object.values(SCENARIOS));
 
   for (const row of rows) {
     const [name, successes, answers, range, ratio, p50, p99, cpu, failed] = row;
