@@ -281,11 +281,14 @@ async function servers(): Promise<{ description: string; mariadbPid: number | un
       '@@log_bin AS bin, @@pid_file AS pidFile',
   )) as unknown as [{ version: string; flush: number; bin: number; pidFile: string }[]];
   await probe.end();
+  // A server elsewhere, or its pid file out of reach: its CPU time goes uncounted.
   let mariadbPid: number | undefined;
-  try {
-    mariadbPid = Number(readFileSync(row!.pidFile, 'utf8').trim()) || undefined;
-  } catch {
-    // A server elsewhere, or its pid file out of reach: its CPU time goes uncounted.
+  if (['127.0.0.1', 'localhost', '[::1]'].includes(new URL(mysqlUrl).hostname)) {
+    try {
+      mariadbPid = Number(readFileSync(row!.pidFile, 'utf8').trim()) || undefined;
+    } catch {
+      mariadbPid = undefined;
+    }
   }
   const description =
     `MariaDB ${row!.version.replace(/-.*/, '')} (InnoDB, innodb_flush_log_at_trx_commit=` +
