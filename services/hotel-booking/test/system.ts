@@ -73,7 +73,7 @@ export async function storage(
  * day, and every key with a time to live slows the server's search for
  * expired keys, which is what the hold expiry events wait on.
  */
-async function forgetKeys(env: Record<string, string>): Promise<void> {
+export async function forgetKeys(env: Record<string, string>): Promise<void> {
   const servers: Redis[] = [];
   let cluster: Cluster | undefined;
   if (env.REDIS_URL) servers.push(new Redis(env.REDIS_URL));

@@ -2,14 +2,14 @@
 // limits of this machine, measured in one run on 127.0.0.1, written to
 // docs/benchmarks.md. Uses the real servers when their addresses are set
 // (eval "$(npm run -s infra -- env)"), the embedded stand-ins otherwise.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
-import { format } from 'prettier';
 import { connectInfra, createLogger, infraSchema, loadConfig } from '@platform/kit';
+import { ChildProcesses, machine, median, waitFor, writeSection } from '@platform/kit/testing';
 import { mappingCacheKey } from '../src/store/mapping.store.ts';
 
 const ROUNDS = 3;
@@ -21,7 +21,7 @@ const benchmarksFile = here('../../../docs/benchmarks.md');
 const servers = loadConfig(infraSchema);
 const realServers = Boolean(servers.KAFKA_BROKERS && servers.CASSANDRA_CONTACT_POINTS);
 const dataDir = mkdtempSync(join(tmpdir(), 'url-shortener-bench-'));
-const children = new Set<ChildProcess>();
+const children = new ChildProcesses({ LOG_LEVEL: 'warn', DATA_DIR: dataDir });
 
 interface Figures {
   rps: number;
@@ -35,35 +35,8 @@ interface Scenario {
   rounds: Figures[];
 }
 
-function start(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, LOG_LEVEL: 'warn', DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function waitFor(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      await (await fetch(url, { redirect: 'manual' })).arrayBuffer();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  throw new Error(`${url} did not answer in 60 s`);
-}
+const start = (args: string[], env?: Record<string, string>) => children.start(args, env);
+const stop = (child: ChildProcess) => children.stop(child);
 
 function api(port: number, env: Record<string, string> = {}): ChildProcess {
   return start([here('../src/main.ts'), 'api'], {
@@ -197,9 +170,6 @@ async function evictFromCache(codes: string[]): Promise<void> {
   await infra.close();
 }
 
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 async function main(): Promise<void> {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
@@ -281,15 +251,12 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
   const where = realServers
     ? 'real servers (Redis, Cassandra, MariaDB, Kafka on this machine)'
     : 'embedded stand-ins';
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const mode = realServers ? 'real-servers' : 'embedded';
   const section = [
-    `<!-- url-shortener:${mode}:start -->`,
     `## URL shortener, ${realServers ? 'on real servers' : 'on embedded stand-ins'}`,
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:url-shortener\` on ` +
-      `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ` +
-      `${process.version}, ${where}. ` +
+      `${machine()}, ${where}. ` +
       `Load from wrk (1 thread, ${CONNECTIONS} connections, ${DURATION_S} s after a 2 s ` +
       'warm-up) on the same machine; creates and cold reads (each code once) from autocannon. ' +
       `Median of ${ROUNDS} rounds. ` +
@@ -298,27 +265,13 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
     '| scenario | req/s | ratio to bare | p50 ms | p99 ms | failed |',
     '|---|---|---|---|---|---|',
     ...rows,
-    `<!-- url-shortener:${mode}:end -->`,
   ].join('\n');
-
-  let text: string;
-  try {
-    text = readFileSync(benchmarksFile, 'utf8');
-  } catch {
-    text =
-      '# Benchmarks\n\nFigures written by the benchmark scripts; ' +
-      'each section says how it was measured.\n\n';
-  }
-  const pattern = new RegExp(
-    `<!-- url-shortener:${mode}:start -->[\\s\\S]*<!-- url-shortener:${mode}:end -->`,
-  );
-  text = pattern.test(text) ? text.replace(pattern, section) : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(benchmarksFile, await format(text, { parser: 'markdown', printWidth: 100 }));
+  await writeSection(benchmarksFile, `url-shortener:${mode}`, section);
   console.log(`\nwrote ${benchmarksFile}`);
 }
 
 try {
   await main();
 } finally {
-  await Promise.all([...children].map(stop));
+  await children.stopAll();
 }

@@ -1,3 +1,13 @@
+export {
+  ChildProcesses,
+  cpuMeter,
+  loadAverage,
+  machine,
+  median,
+  waitFor,
+  writeSection,
+  type CpuUse,
+} from './bench.ts';
 export { cacheContract } from './cache.contract.ts';
 export { eventLogContract } from './event-log.contract.ts';
 export { freePort } from './free-port.ts';

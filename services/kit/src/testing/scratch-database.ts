@@ -10,12 +10,18 @@ export interface ScratchDatabase {
 
 /**
  * A MySQL database of its own for one test suite, so suites sharing a server
- * never see each other's rows. MYSQL_URL's user must be allowed to create it.
+ * never see each other's rows: `<prefix>_<random>`, or with `exact` the name
+ * `prefix` itself, dropped first when an earlier run left it behind. MYSQL_URL's
+ * user must be allowed to create it.
  */
-export async function scratchDatabase(prefix: string): Promise<ScratchDatabase> {
+export async function scratchDatabase(
+  prefix: string,
+  options: { exact?: boolean } = {},
+): Promise<ScratchDatabase> {
   const root = serverAddress('MYSQL_URL');
-  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const name = options.exact ? prefix : `${prefix}_${randomBytes(4).toString('hex')}`;
   if (!/^\w{1,64}$/.test(name)) throw new Error(`not a database name: ${name}`);
+  if (options.exact) await onServer(root, `DROP DATABASE IF EXISTS ${name}`);
   await onServer(root, `CREATE DATABASE ${name}`);
 
   const url = new URL(root);
