@@ -10,6 +10,7 @@ hold-releaser: { values: holdReleaser, portVariable: RELEASER_PORT }
 event-relay: { values: eventRelay, portVariable: RELAY_PORT }
 notifier: { values: notifier, portVariable: NOTIFIER_PORT }
 archiver: { values: archiver, portVariable: ARCHIVER_PORT }
+search-indexer: { values: searchIndexer, portVariable: SEARCH_INDEXER_PORT }
 {{- end -}}
 
 {{/* The arguments for the library's templates, one role at a time (root added by the caller). */}}

@@ -24,10 +24,12 @@ import {
   paymentRequest,
   roomId,
   roomRequest,
+  searchQuery,
   userId,
 } from './domain/validation.ts';
 import { hotelError } from './errors.ts';
 import type { Hotel, HotelStore, Room } from './store/hotel.store.ts';
+import type { HotelSearch } from './search.ts';
 import type { NotificationStore } from './workers/notifier.ts';
 
 export interface ApiDeps {
@@ -39,6 +41,7 @@ export interface ApiDeps {
   hotels: HotelStore;
   bookings: BookingService;
   notifications: NotificationStore;
+  search: HotelSearch;
   inventoryDays: number;
   now?: () => number;
 }
@@ -96,6 +99,30 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
       throw hotelError('quantity_below_held', { field: 'quantity' });
     }
     res.status(result.outcome === 'created' ? 201 : 200).json(roomJson(result.room));
+  });
+
+  app.get('/search', async (req, res) => {
+    const query = parseInput(searchQuery, req.query, 'query');
+    if (query.startDate && query.endDate) {
+      const nights = daysBetween(query.startDate, query.endDate);
+      if (nights <= 0) throw invalidField('endDate', 'must be after startDate');
+      if (nights > MAX_AVAILABILITY_NIGHTS) {
+        throw invalidField('endDate', `at most ${MAX_AVAILABILITY_NIGHTS} nights at a time`);
+      }
+    }
+    const page = await deps.search.search({
+      text: query.q,
+      locality: query.locality,
+      minPrice: query.minPrice,
+      maxPrice: query.maxPrice,
+      facilities: query.facilities,
+      startDate: query.startDate,
+      endDate: query.endDate,
+      quantity: query.quantity,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    res.json(page);
   });
 
   app.get('/rooms/:roomId/availability', async (req, res) => {

@@ -10,6 +10,7 @@ export const configSchema = z.object({
   RELAY_PORT: env.port(9112),
   NOTIFIER_PORT: env.port(9113),
   ARCHIVER_PORT: env.port(9114),
+  SEARCH_INDEXER_PORT: env.port(9115),
   HOLD_TTL_MS: env.positiveInt(300_000).pipe(z.number().min(100).max(86_400_000)),
   LATE_PAYMENT_POLICY: z.enum(['rereserve', 'refund']).default('rereserve'),
   HOLD_NOTIFICATIONS: env.bool(true),

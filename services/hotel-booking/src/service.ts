@@ -20,12 +20,20 @@ import { BookingArchive } from './store/booking-archive.ts';
 import { BookingStore } from './store/booking.store.ts';
 import { HotelStore } from './store/hotel.store.ts';
 import { migrate } from './store/migrations.ts';
+import { HOTEL_INDEX, HotelIndexer, HotelSearch } from './search.ts';
 import { Archiver } from './workers/archiver.ts';
 import { EventRelay } from './workers/event-relay.ts';
 import { NotificationStore, Notifier } from './workers/notifier.ts';
 import { startProbeServer } from './workers/probe-server.ts';
 
-export const ROLES = ['api', 'hold-releaser', 'event-relay', 'notifier', 'archiver'] as const;
+export const ROLES = [
+  'api',
+  'hold-releaser',
+  'event-relay',
+  'notifier',
+  'archiver',
+  'search-indexer',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RunningHotelBooking {
@@ -34,6 +42,7 @@ export interface RunningHotelBooking {
   releaser: HoldReleaser | undefined;
   relay: EventRelay | undefined;
   archiver: Archiver | undefined;
+  indexer: HotelIndexer | undefined;
   notifications: NotificationStore;
   infra: Infra;
   logger: Logger;
@@ -48,7 +57,8 @@ const AVAILABILITY_DAYS = 30;
  * Starts the chosen processes of the hotel booking system: the API; the hold
  * releaser (expiry events, the sweeper, and the nights opened ahead); the
  * event relay (outbox to Kafka); the notifier (booking events to guests); the
- * archiver (terminal bookings to Cassandra). Each is its own process in a
+ * archiver (terminal bookings to Cassandra); the search indexer (hotel
+ * events to the search index). Each is its own process in a
  * cluster; embedded mode runs them all here.
  */
 export async function runHotelBooking(config: Config, roles: Role[]): Promise<RunningHotelBooking> {
@@ -93,6 +103,7 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
     releaser: undefined,
     relay: undefined,
     archiver: undefined,
+    indexer: undefined,
     notifications,
     infra,
     logger,
@@ -186,6 +197,36 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
     });
   }
 
+  const searchIndex =
+    roles.includes('api') || roles.includes('search-indexer')
+      ? await infra.search.openIndex(HOTEL_INDEX)
+      : undefined;
+
+  if (roles.includes('search-indexer')) {
+    const indexer = new HotelIndexer({
+      hotels,
+      index: searchIndex!,
+      eventLog: infra.eventLog,
+      logger,
+      metrics,
+    });
+    await indexer.start({
+      partitions: config.EVENT_PARTITIONS,
+      onStopped: (error) => lifecycle.fail('search-indexer', error),
+    });
+    running.indexer = indexer;
+    lifecycle.onShutdown('search-indexer', () => indexer.close());
+    indexer.backfill().then(
+      (hotels) => logger.info({ hotels }, 'search index backfilled'),
+      (error: unknown) => logger.warn({ err: error }, 'search backfill failed'),
+    );
+    await probe('search-indexer', config.SEARCH_INDEXER_PORT, {
+      relational: ready.relational,
+      eventLog: ready.eventLog,
+      search: ready.search,
+    });
+  }
+
   if (roles.includes('api')) {
     const server = await startApi({
       port: config.PORT,
@@ -195,11 +236,13 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
       readiness: {
         relational: ready.relational,
         wideColumn: ready.wideColumn,
+        search: ready.search,
         ...holdReadiness,
       },
       hotels,
       bookings,
       notifications,
+      search: new HotelSearch(searchIndex!, hotels),
       inventoryDays: config.INVENTORY_DAYS,
     });
     servers.api = server;

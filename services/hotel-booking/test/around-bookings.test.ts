@@ -251,6 +251,102 @@ describe.each<[string, Servers]>([
     });
   });
 
+  it('finds hotels by fuzzy text, locality, facilities, price and free dates', async () => {
+    const town = `Town-${randomUUID().slice(0, 8)}`;
+    const hotel = async (
+      name: string,
+      facilities: string[],
+      room: { id: string; quantity: number; minPrice: number; maxPrice: number },
+    ) => {
+      const created = await api.post<{ id: string }>('/hotels', {
+        name,
+        locality: town,
+        facilities,
+      });
+      expect(created.status).toBe(201);
+      const { id, ...fields } = room;
+      const put = await api.put(`/hotels/${created.body.id}/rooms/${id}`, fields);
+      expect(put.status).toBe(201);
+      return created.body.id;
+    };
+    const palace = await hotel('Grand Azure Palace', ['Pool', 'wifi'], {
+      id: `palace-${town}`,
+      quantity: 3,
+      minPrice: 10_000,
+      maxPrice: 20_000,
+    });
+    const inn = await hotel('Azure Budget Inn', ['wifi'], {
+      id: `inn-${town}`,
+      quantity: 2,
+      minPrice: 3_000,
+      maxPrice: 5_000,
+    });
+    const lodge = await hotel('Mountain Lodge', ['spa'], {
+      id: `lodge-${town}`,
+      quantity: 1,
+      minPrice: 8_000,
+      maxPrice: 9_000,
+    });
+    type Found = { hits: { id: string; name: string; minPrice: number }[]; total: number };
+    const find = async (query: string) => {
+      const answer = await api.get<Found>(`/search?locality=${town}&${query}`);
+      expect(answer.status).toBe(200);
+      return answer.body.hits.map((hit) => hit.id).sort();
+    };
+    // The index follows the events: wait until all three are there.
+    await eventually('the three hotels in the index', async () =>
+      (await find('')).length === 3 ? true : undefined,
+    );
+    expect(await find('q=azuer')).toEqual([palace, inn].sort());
+    expect(await find('q=mountin%20lodge')).toEqual([lodge]);
+    expect(await find('q=azure&facilities=pool')).toEqual([palace]);
+    expect(await find('maxPrice=6000')).toEqual([inn]);
+    expect(await find('minPrice=15000')).toEqual([palace]);
+    expect(await find('minPrice=8500&maxPrice=8600')).toEqual([lodge]);
+
+    // The lodge's one room sold for two nights: gone from searches for them.
+    const stay = await api.post(
+      '/bookings',
+      {
+        userId: user,
+        roomId: `lodge-${town}`,
+        quantity: 1,
+        startDate: inDays(6),
+        endDate: inDays(8),
+      },
+      { 'idempotency-key': randomUUID() },
+    );
+    expect(stay.status).toBe(201);
+    expect(await find(`startDate=${inDays(7)}&endDate=${inDays(9)}`)).toEqual([palace, inn].sort());
+    expect(await find(`startDate=${inDays(8)}&endDate=${inDays(9)}`)).toHaveLength(3);
+    expect(await find(`startDate=${inDays(7)}&endDate=${inDays(8)}&quantity=3`)).toEqual([palace]);
+
+    // A renamed hotel is found by its new name.
+    await api.put(`/hotels/${lodge}`, {
+      name: 'Alpine Chalet',
+      locality: town,
+      facilities: ['spa'],
+    });
+    await eventually('the new name in the index', async () =>
+      (await find('q=chalet')).length === 1 ? true : undefined,
+    );
+    expect(await find('q=mountain')).toEqual([]);
+  });
+
+  it('names the search parameter it cannot use', async () => {
+    const refused = async (query: string) => {
+      const answer = await api.get<{ error: { field: string } }>(`/search?${query}`);
+      return [answer.status, answer.body.error.field];
+    };
+    expect(await refused(`startDate=${inDays(3)}`)).toEqual([400, 'endDate']);
+    expect(await refused(`startDate=${inDays(3)}&endDate=${inDays(2)}`)).toEqual([400, 'endDate']);
+    expect(await refused('minPrice=500&maxPrice=100')).toEqual([400, 'maxPrice']);
+    expect(await refused('limit=0')).toEqual([400, 'limit']);
+    expect(await refused('minPrice=cheap')).toEqual([400, 'minPrice']);
+    expect(await refused(`q=${'x'.repeat(501)}`)).toEqual([400, 'q']);
+    expect((await api.get('/search?cursor=not-a-cursor')).status).toBe(400);
+  });
+
   it('does not archive a booking that changed after it was read', async () => {
     const { roomIds } = await hotelWithRooms(system.url, [{ id: 'ar-race', quantity: 2 }]);
     const held = await book(roomIds[0]!, 20);

@@ -53,6 +53,7 @@ export async function storage(
     env.CASSANDRA_CONTACT_POINTS = serverAddress('CASSANDRA_CONTACT_POINTS');
     // Rows are keyed by ids and users each suite makes up, so suites can share it.
     env.CASSANDRA_KEYSPACE = 'hotel_booking_test';
+    env.OPENSEARCH_URL = serverAddress('OPENSEARCH_URL');
   }
   if (options.holdDatabase !== undefined) {
     const url = new URL(serverAddress('REDIS_URL'));
@@ -121,6 +122,7 @@ export async function startSystem(
     RELAY_PORT: String(await freePort()),
     NOTIFIER_PORT: String(await freePort()),
     ARCHIVER_PORT: String(await freePort()),
+    SEARCH_INDEXER_PORT: String(await freePort()),
   });
   const running = await runHotelBooking(config, roles);
   return { url: `http://127.0.0.1:${port}`, running, stop: () => running.stop() };

@@ -15,7 +15,8 @@ const allServers =
   infra.KAFKA_BROKERS &&
   (infra.REDIS_URL || infra.REDIS_CLUSTER_NODES) &&
   infra.MYSQL_URL &&
-  infra.CASSANDRA_CONTACT_POINTS;
+  infra.CASSANDRA_CONTACT_POINTS &&
+  infra.OPENSEARCH_URL;
 
 try {
   if (allServers) await superviseProcesses();

@@ -75,6 +75,12 @@ export const SYSTEMS: SystemSpec[] = [
       { name: 'event-relay', role: 'event-relay', port: 9112, env: { RELAY_PORT: '9112' } },
       { name: 'notifier', role: 'notifier', port: 9113, env: { NOTIFIER_PORT: '9113' } },
       { name: 'archiver', role: 'archiver', port: 9114, env: { ARCHIVER_PORT: '9114' } },
+      {
+        name: 'search-indexer',
+        role: 'search-indexer',
+        port: 9115,
+        env: { SEARCH_INDEXER_PORT: '9115' },
+      },
       { name: 'api', role: 'api', port: 8082, env: { PORT: '8082' } },
     ],
     async runInProcess() {

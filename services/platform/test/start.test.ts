@@ -24,6 +24,7 @@ async function realServers(): Promise<Record<string, string>> {
     MYSQL_URL: database.url,
     CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
     CASSANDRA_KEYSPACE: 'launcher_test',
+    OPENSEARCH_URL: serverAddress('OPENSEARCH_URL'),
     NAME_PREFIX: 'launcher-test.',
   };
 }
@@ -209,11 +210,11 @@ describe('npm start', () => {
 
   it('runs one process per service when every server address is set', async () => {
     const { child, banner } = await launch(await realServers());
-    expect(banner).toContain('one process per service (9 processes)');
+    expect(banner).toContain('one process per service (10 processes)');
     const groups = childGroups(child.pid!);
-    expect(groups).toHaveLength(9);
+    expect(groups).toHaveLength(10);
     for (const group of groups) expect(group.pgid).toBe(group.pid);
-    for (const port of [9101, 9102, 9103, 9111, 9112, 9113, 9114]) {
+    for (const port of [9101, 9102, 9103, 9111, 9112, 9113, 9114, 9115]) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     }
     await shortenAndFollow();
@@ -223,7 +224,7 @@ describe('npm start', () => {
     await expect(fetch(`${BASE}/healthz`)).rejects.toThrow();
     await expect(fetch('http://127.0.0.1:9101/healthz')).rejects.toThrow();
     await expect(fetch(`${HOTELS}/healthz`)).rejects.toThrow();
-    for (const port of [9111, 9112, 9113, 9114]) {
+    for (const port of [9111, 9112, 9113, 9114, 9115]) {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     }
   });

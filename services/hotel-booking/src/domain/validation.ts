@@ -92,6 +92,49 @@ export const listQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
+const price = z.coerce
+  .number({ message: 'expected a whole number of minor units' })
+  .int('expected a whole number of minor units')
+  .min(0)
+  .max(MAX_PRICE);
+
+/** GET /search: text, filters, and dates with free rooms (both dates or neither). */
+export const searchQuery = z
+  .object({
+    q: z.string().max(500, 'must be at most 500 characters').optional(),
+    locality: z.string().trim().min(1).max(100).optional(),
+    minPrice: price.optional(),
+    maxPrice: price.optional(),
+    facilities: z
+      .string()
+      .max(1000)
+      .transform((list) =>
+        list
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().max(50)).max(20, 'at most 20 facilities'))
+      .optional(),
+    startDate: calendarDate.optional(),
+    endDate: calendarDate.optional(),
+    quantity: z.coerce.number().int().min(1).max(MAX_ROOM_QUANTITY).default(1),
+    limit: z.coerce.number().int().min(1).max(50).default(10),
+    cursor: z.string().max(2000).optional(),
+  })
+  .refine((query) => (query.startDate === undefined) === (query.endDate === undefined), {
+    path: ['endDate'],
+    message: 'startDate and endDate come together',
+  })
+  .refine(
+    (query) =>
+      query.minPrice === undefined ||
+      query.maxPrice === undefined ||
+      query.minPrice <= query.maxPrice,
+    { path: ['maxPrice'], message: 'must not be below minPrice' },
+  );
+export type SearchQueryInput = z.infer<typeof searchQuery>;
+
 export interface StayRules {
   /** The date at the hotel now. */
   today: CalendarDate;

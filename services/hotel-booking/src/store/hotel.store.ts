@@ -143,6 +143,15 @@ export class HotelStore {
     return row && toHotel(row);
   }
 
+  /** Hotel ids in order, a page after `after` at a time. */
+  async hotelIds(after: string, limit: number): Promise<string[]> {
+    const rows = await this.#db.query<{ id: string }>(
+      'SELECT id FROM hotels WHERE id > ? ORDER BY id LIMIT ?',
+      [after, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async roomsOf(hotelId: string): Promise<Room[]> {
     const rows = await this.#db.query<RoomRow>(
       'SELECT * FROM rooms WHERE hotel_id = ? ORDER BY id',
@@ -261,6 +270,24 @@ export class HotelStore {
       total: row.total_quantity,
       available: row.available_quantity,
     }));
+  }
+
+  /** Of the hotels given, those with `quantity` rooms of one type free on every night. */
+  async hotelsWithFreeRooms(
+    hotelIds: string[],
+    from: CalendarDate,
+    until: CalendarDate,
+    quantity: number,
+  ): Promise<Set<string>> {
+    if (hotelIds.length === 0) return new Set();
+    const rows = await this.#db.query<{ hotel_id: string }>(
+      'SELECT r.hotel_id FROM rooms r JOIN room_availability a ON a.room_id = r.id ' +
+        `WHERE r.hotel_id IN (${hotelIds.map(() => '?').join(', ')}) ` +
+        'AND a.night >= ? AND a.night < ? AND a.available_quantity >= ? ' +
+        'GROUP BY r.hotel_id, r.id HAVING COUNT(*) = ?',
+      [...hotelIds, from, until, quantity, nightsOf(from, until).length],
+    );
+    return new Set(rows.map((row) => row.hotel_id));
   }
 
   /** Room-nights on sale from `from` up to `until`, and how many are unsold, over all rooms. */
