@@ -45,14 +45,22 @@ export function nightsOf(arrival: CalendarDate, departure: CalendarDate): Calend
   return Array.from({ length: count }, (_, i) => fromDayNumber(first + i));
 }
 
+// Building a formatter costs far more than using one; time zones are few.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 /** The date it is in a time zone at a moment. */
 export function todayIn(timeZone: string, now: number): CalendarDate {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(now);
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  const parts = formatter.formatToParts(now);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
