@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { infraSchema, loadConfig } from '@platform/kit/config';
+import { hasEveryServer, infraSchema, loadConfig } from '@platform/kit/config';
 import { SYSTEMS } from '../services/platform/src/systems.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -59,12 +59,7 @@ if (baseUrl) {
   if (!ready) fail(`nothing ready at ${baseUrl}/readyz: is ${args.system} running there?`);
 } else {
   if (!system) fail(`${args.system} is not a system the platform runs\n${usage}`);
-  const oneProcessPerService = Boolean(
-    config.KAFKA_BROKERS &&
-    (config.REDIS_URL || config.REDIS_CLUSTER_NODES) &&
-    config.MYSQL_URL &&
-    config.CASSANDRA_CONTACT_POINTS,
-  );
+  const oneProcessPerService = hasEveryServer(config);
   const port = oneProcessPerService || !config.PORT ? system.port : config.PORT;
   baseUrl = `http://127.0.0.1:${port}`;
   await startPlatform(port);

@@ -104,6 +104,10 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
   app.get('/search', async (req, res) => {
     const query = parseInput(searchQuery, req.query, 'query');
     if (query.startDate && query.endDate) {
+      // Nights on sale start yesterday in UTC (today somewhere west of Greenwich).
+      if (query.startDate < saleWindow(now(), deps.inventoryDays).from) {
+        throw invalidField('startDate', 'is in the past');
+      }
       const nights = daysBetween(query.startDate, query.endDate);
       if (nights <= 0) throw invalidField('endDate', 'must be after startDate');
       if (nights > MAX_AVAILABILITY_NIGHTS) {

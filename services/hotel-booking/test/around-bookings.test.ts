@@ -340,6 +340,10 @@ describe.each<[string, Servers]>([
     };
     expect(await refused(`startDate=${inDays(3)}`)).toEqual([400, 'endDate']);
     expect(await refused(`startDate=${inDays(3)}&endDate=${inDays(2)}`)).toEqual([400, 'endDate']);
+    expect(await refused(`startDate=${inDays(-3)}&endDate=${inDays(-1)}`)).toEqual([
+      400,
+      'startDate',
+    ]);
     expect(await refused('minPrice=500&maxPrice=100')).toEqual([400, 'maxPrice']);
     expect(await refused('limit=0')).toEqual([400, 'limit']);
     expect(await refused('minPrice=cheap')).toEqual([400, 'minPrice']);

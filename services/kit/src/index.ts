@@ -1,6 +1,7 @@
 export { ConfigError, env, loadConfig, parseConfig } from './config/config.ts';
 export {
   infraSchema,
+  hasEveryServer,
   isEmbedded,
   telemetrySchema,
   type InfraConfig,

@@ -3,7 +3,14 @@
 // all of them are.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { z } from 'zod';
-import { ConfigError, env, infraSchema, isEmbedded, loadConfig } from '@platform/kit/config';
+import {
+  ConfigError,
+  env,
+  hasEveryServer,
+  infraSchema,
+  isEmbedded,
+  loadConfig,
+} from '@platform/kit/config';
 import { SYSTEMS as ALL_SYSTEMS, type ProcessSpec, type SystemSpec } from './systems.ts';
 
 // PORT is each system's own to validate; here it only matters whether it is set.
@@ -11,12 +18,7 @@ const infra = loadConfig(
   infraSchema.extend({ SYSTEMS: env.list().optional(), PORT: z.string().optional() }),
 );
 const SYSTEMS = chooseSystems(infra.SYSTEMS);
-const allServers =
-  infra.KAFKA_BROKERS &&
-  (infra.REDIS_URL || infra.REDIS_CLUSTER_NODES) &&
-  infra.MYSQL_URL &&
-  infra.CASSANDRA_CONTACT_POINTS &&
-  infra.OPENSEARCH_URL;
+const allServers = hasEveryServer(infra);
 
 try {
   if (allServers) await superviseProcesses();
@@ -121,6 +123,8 @@ async function waitForReady(port: number): Promise<void> {
 }
 
 function printReady(mode: string): void {
-  const lines = SYSTEMS.map((s) => `  ${s.name.padEnd(16)} http://localhost:${s.port}`);
+  // In one process, PORT (allowed with one system only) moves that system.
+  const port = (s: SystemSpec) => (infra.PORT && !allServers ? infra.PORT : s.port);
+  const lines = SYSTEMS.map((s) => `  ${s.name.padEnd(16)} http://localhost:${port(s)}`);
   process.stdout.write(`\nplatform running on ${mode}:\n${lines.join('\n')}\n\n`);
 }

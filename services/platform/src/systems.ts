@@ -57,8 +57,9 @@ export const SYSTEMS: SystemSpec[] = [
       },
     ],
     async runInProcess() {
-      const { readConfig, runUrlShortener, ROLES } = await import('@platform/url-shortener');
-      return (await runUrlShortener(readConfig(), [...ROLES])).lifecycle;
+      const { readConfig, runUrlShortener } = await import('@platform/url-shortener');
+      // The API leases code ranges itself here: no token service, and one port.
+      return (await runUrlShortener(readConfig(), ['api', 'click-aggregator'])).lifecycle;
     },
   },
   {

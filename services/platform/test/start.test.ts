@@ -4,7 +4,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scratchDatabase, serverAddress, type ScratchDatabase } from '@platform/kit/testing';
+import {
+  freePort,
+  scratchDatabase,
+  serverAddress,
+  type ScratchDatabase,
+} from '@platform/kit/testing';
 
 const START = fileURLToPath(new URL('../src/start.ts', import.meta.url));
 const BASE = 'http://127.0.0.1:8081';
@@ -172,7 +177,17 @@ describe('npm start', () => {
     expect(banner).toContain('url-shortener    http://localhost:8081');
     expect(banner).not.toContain('hotel-booking');
     await expect(fetch('http://127.0.0.1:8082/healthz')).rejects.toThrow();
+    // In one process the shortener's API answers for it: no token service or aggregator port.
+    for (const port of [9101, 9102, 9103]) {
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    }
     expect(await stop(child)).toBe(0);
+
+    const port = await freePort();
+    const moved = await launch({ DATA_DIR: dataDir, SYSTEMS: 'hotel-booking', PORT: String(port) });
+    expect(moved.banner).toContain(`hotel-booking    http://localhost:${port}`);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect(await stop(moved.child)).toBe(0);
 
     const refused = await launch({ DATA_DIR: dataDir, PORT: '8091' }).catch((e: Error) => e);
     expect(String(refused)).toMatch(

@@ -34,10 +34,11 @@ export async function startClickAggregator(deps: {
   infra: Infra;
   stats: ClickStatsStore;
   lookupCountry: CountryLookup;
-  port?: number;
+  /** Its own probe port; null serves none (the API's port answers for the process). */
+  port?: number | null;
   /** The consumer stopped for good: the process should exit and be restarted. */
   onStopped?: (error: Error) => void;
-}): Promise<RunningServer> {
+}): Promise<{ server: RunningServer | undefined; close(): Promise<void> }> {
   const { infra, logger, metrics } = deps;
   const counted = new Counter({
     name: 'urlshortener_clicks_aggregated_total',
@@ -100,18 +101,21 @@ export async function startClickAggregator(deps: {
   }, 3600_000);
   forget.unref();
 
-  const http = createHttpApp({
-    logger,
-    metrics,
-    readiness: { eventLog: infra.readiness.eventLog!, relational: infra.readiness.relational! },
-  });
-  const server = await serveApp(http, { port: deps.port ?? deps.config.AGGREGATOR_PORT, logger });
+  let server: RunningServer | undefined;
+  if (deps.port !== null) {
+    const http = createHttpApp({
+      logger,
+      metrics,
+      readiness: { eventLog: infra.readiness.eventLog!, relational: infra.readiness.relational! },
+    });
+    server = await serveApp(http, { port: deps.port ?? deps.config.AGGREGATOR_PORT, logger });
+  }
   return {
-    ...server,
+    server,
     close: async () => {
       clearInterval(forget);
       await subscription.close();
-      await server.close();
+      await server?.close();
     },
   };
 }

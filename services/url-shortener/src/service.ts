@@ -29,7 +29,9 @@ export interface RunningShortener {
 
 /**
  * Starts the chosen processes of the URL shortener on shared infrastructure.
- * Each is its own process in a cluster; embedded mode runs all three here.
+ * Each is its own process in a cluster. In one process the API leases its
+ * code ranges itself, so the launcher runs the API and the aggregator there,
+ * on the API's port alone.
  */
 export async function runUrlShortener(config: Config, roles: Role[]): Promise<RunningShortener> {
   const { logger, metrics, lifecycle, infra } = openService('url-shortener', roles, config);
@@ -54,16 +56,19 @@ export async function runUrlShortener(config: Config, roles: Role[]): Promise<Ru
 
   if (roles.includes('click-aggregator')) {
     const lookupCountry = await openGeoIp(config.GEOIP_DB);
-    servers['click-aggregator'] = await startClickAggregator({
+    const aggregator = await startClickAggregator({
       config,
       logger,
       metrics,
       infra,
       stats,
       lookupCountry,
+      // Beside the API, the API's port answers for the process.
+      ...(roles.includes('api') ? { port: null } : {}),
       onStopped: (error) => lifecycle.fail('click-aggregator', error),
     });
-    lifecycle.onShutdown('click-aggregator', () => servers['click-aggregator']!.close());
+    if (aggregator.server) servers['click-aggregator'] = aggregator.server;
+    lifecycle.onShutdown('click-aggregator', () => aggregator.close());
   }
 
   if (roles.includes('api')) {

@@ -1,2 +1,2 @@
 export { ConfigError, env, loadConfig, parseConfig } from './config.ts';
-export { infraSchema, isEmbedded, telemetrySchema } from './infra-config.ts';
+export { hasEveryServer, infraSchema, isEmbedded, telemetrySchema } from './infra-config.ts';

@@ -71,3 +71,17 @@ export function isEmbedded(config: InfraConfig): boolean {
     !config.OPENSEARCH_URL
   );
 }
+
+/**
+ * True when every server has an address: only then can a system's processes
+ * run apart, since embedded adapters live inside one process.
+ */
+export function hasEveryServer(config: InfraConfig): boolean {
+  return Boolean(
+    config.KAFKA_BROKERS &&
+    (config.REDIS_URL || config.REDIS_CLUSTER_NODES) &&
+    config.MYSQL_URL &&
+    config.CASSANDRA_CONTACT_POINTS &&
+    config.OPENSEARCH_URL,
+  );
+}
