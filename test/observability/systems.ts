@@ -170,40 +170,44 @@ export async function startHotelBooking(run: Run): Promise<ObservedSystem> {
     HOLD_TTL_MS: '4000',
     SWEEP_INTERVAL_MS: '1000',
     INVENTORY_DAYS: '60',
+    // One search index for the API and the indexer, and cancellations archived within the run.
+    OPENSEARCH_URL: serverAddress('OPENSEARCH_URL'),
+    ARCHIVE_INTERVAL_MS: '2000',
+    ARCHIVE_CANCELLED_AFTER_MS: '1000',
   };
   const processes: ServiceProcess[] = [];
-  const [apiPort, releaserPort] = [await freePort(), await freePort()];
+  // Every role, each on its own port with the variable that moves it.
+  const roles: [role: string, portVariable: string][] = [
+    ['api', 'PORT'],
+    ['hold-releaser', 'RELEASER_PORT'],
+    ['event-relay', 'RELAY_PORT'],
+    ['notifier', 'NOTIFIER_PORT'],
+    ['archiver', 'ARCHIVER_PORT'],
+    ['search-indexer', 'SEARCH_INDEXER_PORT'],
+  ];
+  const ports = new Map<string, number>();
+  for (const [role] of roles) ports.set(role, await freePort());
   let api: ServiceProcess;
   try {
     [api] = (await startAll(
-      [
+      roles.map(([role, portVariable]) =>
         startRole(
-          'hotel-booking-api',
-          'api',
-          apiPort,
-          { ...env, PORT: String(apiPort) },
+          `hotel-booking-${role}`,
+          role,
+          ports.get(role)!,
+          { ...env, [portVariable]: String(ports.get(role)) },
           HOTEL_MAIN,
         ),
-        startRole(
-          'hotel-booking-hold-releaser',
-          'hold-releaser',
-          releaserPort,
-          { ...env, RELEASER_PORT: String(releaserPort) },
-          HOTEL_MAIN,
-        ),
-      ],
+      ),
       processes,
-    )) as [ServiceProcess, ServiceProcess];
+    )) as ServiceProcess[] as [ServiceProcess];
   } catch (error) {
     await database.drop();
     throw error;
   }
   return {
     name: 'hotel-booking',
-    jobs: [
-      target(run, 'hotel-booking', 'api', apiPort),
-      target(run, 'hotel-booking', 'hold-releaser', releaserPort),
-    ],
+    jobs: roles.map(([role]) => target(run, 'hotel-booking', role, ports.get(role)!)),
     baseUrl: api.url,
     // Stays within the 60 nights on sale; a hot room fought over by 5 guests.
     k6Env: { RATE: '20', DURATION: '20s', HOT_VUS: '5', STAY_WINDOW_DAYS: '45' },
