@@ -9,6 +9,8 @@
 #   etcd            built from infra/kube/etcd (go.etcd.io/etcd/server/v3)
 #   tiltfile-check  built from infra/kube/tiltfile-check: runs the Tiltfile in go.starlark.net,
 #                   Tilt's interpreter, with its builtins recorded (Tilt itself is not served)
+#   vtexplain       built from infra/kube/vtexplain (vitess.io/vitess's own cmd/vtexplain): Vitess's
+#                   query planner without a cluster, for test/vitess
 #   promtool        Debian's prometheus package, which also brings the prometheus server
 #
 #   scripts/tools.sh install [tool...]   build what is missing, or only the tools named
@@ -38,6 +40,7 @@ dir_of() {
     kube-apiserver) echo "$TOOLS/kube-apiserver-$(module_key "$ROOT/infra/kube/apiserver")" ;;
     etcd) echo "$TOOLS/etcd-$(module_key "$ROOT/infra/kube/etcd")" ;;
     tiltfile-check) echo "$TOOLS/tiltfile-check-$(module_key "$ROOT/infra/kube/tiltfile-check")" ;;
+    vtexplain) echo "$TOOLS/vtexplain-$(module_key "$ROOT/infra/kube/vtexplain")" ;;
     *) die "unknown tool $1" ;;
   esac
 }
@@ -90,23 +93,23 @@ install_one() {
   case $1 in
     promtool) install_promtool ;;
     helm) build helm build_helm ;;
-    k6 | tiltfile-check | etcd) build "$1" build_module "$ROOT/infra/kube/$1" "$1" ;;
+    k6 | tiltfile-check | etcd | vtexplain) build "$1" build_module "$ROOT/infra/kube/$1" "$1" ;;
     kube-apiserver) build kube-apiserver build_module "$ROOT/infra/kube/apiserver" kube-apiserver ;;
-    *) die "unknown tool $1 (helm k6 tiltfile-check etcd kube-apiserver promtool)" ;;
+    *) die "unknown tool $1 (helm k6 tiltfile-check etcd kube-apiserver vtexplain promtool)" ;;
   esac
 }
 
 cmd_install() {
   local started=$SECONDS tool
   local tools=("$@")
-  ((${#tools[@]})) || tools=(promtool helm k6 tiltfile-check etcd kube-apiserver)
+  ((${#tools[@]})) || tools=(promtool helm k6 tiltfile-check etcd kube-apiserver vtexplain)
   for tool in "${tools[@]}"; do install_one "$tool"; done
   log "tools ready in $((SECONDS - started))s"
 }
 
 cmd_env() {
   local path="" tool dir
-  for tool in helm k6 kube-apiserver etcd tiltfile-check; do
+  for tool in helm k6 kube-apiserver etcd tiltfile-check vtexplain; do
     dir=$(dir_of "$tool")
     [[ -x $dir/$tool ]] || die "$tool is not built; run: scripts/tools.sh install"
     path="$dir:$path"
@@ -118,7 +121,7 @@ cmd_env() {
 
 cmd_status() {
   local tool dir
-  for tool in helm k6 kube-apiserver etcd tiltfile-check; do
+  for tool in helm k6 kube-apiserver etcd tiltfile-check vtexplain; do
     dir=$(dir_of "$tool")
     if [[ -x $dir/$tool ]]; then echo "$tool: $dir/$tool"; else echo "$tool: not built"; fi
   done

@@ -7,10 +7,12 @@ let toolsEnv: string | undefined;
 
 /**
  * The path of a tool scripts/tools.sh provides (K6_BIN, PROMTOOL_BIN,
- * PROMETHEUS_BIN): the variable when set, else what `scripts/tools.sh env`
+ * PROMETHEUS_BIN, VTEXPLAIN_BIN): the variable when set, else what `scripts/tools.sh env`
  * prints. A missing tool fails the test with the command that provides it.
  */
-export function toolPath(variable: 'K6_BIN' | 'PROMTOOL_BIN' | 'PROMETHEUS_BIN'): string {
+export function toolPath(
+  variable: 'K6_BIN' | 'PROMTOOL_BIN' | 'PROMETHEUS_BIN' | 'VTEXPLAIN_BIN',
+): string {
   const set = process.env[variable];
   if (set) return set;
 

@@ -139,7 +139,7 @@ export class BookingService {
     const [hotel, room, refunds] = await Promise.all([
       this.#hotels.findHotel(booking.hotelId),
       this.#hotels.findRoom(booking.roomId),
-      this.#bookings.refundsOf(booking.id),
+      this.#bookings.refundsOf(booking),
     ]);
     const nights = nightsOf(booking.startDate, booking.endDate);
     const lines =

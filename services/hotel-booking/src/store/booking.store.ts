@@ -285,7 +285,7 @@ export class BookingStore implements RoomReserver {
         return { kind: 'changed' as const };
       }
       const booking = toBooking(row);
-      const earlier = await findRefund(tx, id, payment.reference);
+      const earlier = await findRefund(tx, row.room_id, id, payment.reference);
       if (earlier) return { kind: 'refunded' as const, booking, refund: earlier };
 
       const nights = await tx.query<NightRow>(LOCK_NIGHTS, [
@@ -368,10 +368,11 @@ export class BookingStore implements RoomReserver {
     return this.#db.transaction((tx) => insertRefund(tx, booking, reference, reason, { now }));
   }
 
-  async refundsOf(bookingId: string): Promise<Refund[]> {
+  /** A booking's refunds; by its room too, which is the refunds' shard on Vitess. */
+  async refundsOf(booking: Pick<Booking, 'id' | 'roomId'>): Promise<Refund[]> {
     const rows = await this.#db.query<RefundRow>(
-      'SELECT * FROM refunds WHERE booking_id = ? ORDER BY created_at, id',
-      [bookingId],
+      'SELECT * FROM refunds WHERE room_id = ? AND booking_id = ? ORDER BY created_at, id',
+      [booking.roomId, booking.id],
     );
     return rows.map(toRefund);
   }
@@ -482,14 +483,16 @@ async function returnRooms(tx: Queryable, stay: Stay): Promise<void> {
   if (restored.affectedRows !== nights) throw new Error(`nights of ${stay.room_id} are missing`);
 }
 
+// Refunds are read by their room as well, so the read stays on the transaction's shard.
 async function findRefund(
   tx: Queryable,
+  roomId: string,
   bookingId: string,
   reference: string,
 ): Promise<Refund | undefined> {
   const [row] = await tx.query<RefundRow>(
-    'SELECT * FROM refunds WHERE booking_id = ? AND payment_reference = ?',
-    [bookingId, reference],
+    'SELECT * FROM refunds WHERE room_id = ? AND booking_id = ? AND payment_reference = ?',
+    [roomId, bookingId, reference],
   );
   return row && toRefund(row);
 }
@@ -518,8 +521,9 @@ async function insertRefund(
   });
   // A locking read sees the row a concurrent transaction committed, which a snapshot may not.
   const [row] = await tx.query<RefundRow>(
-    'SELECT * FROM refunds WHERE booking_id = ? AND payment_reference = ? FOR UPDATE',
-    [booking.id, reference],
+    'SELECT * FROM refunds WHERE room_id = ? AND booking_id = ? AND payment_reference = ? ' +
+      'FOR UPDATE',
+    [booking.roomId, booking.id, reference],
   );
   if (!row) throw new Error(`refund of ${booking.id} was not recorded`);
   const refund = toRefund(row);
