@@ -27,6 +27,7 @@
 // The stays fall within STAY_WINDOW_DAYS days from today, which must stay
 // below the system's INVENTORY_DAYS (365 by default), the nights on sale.
 import http from 'k6/http';
+import crypto from 'k6/crypto';
 import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';
 import { Counter } from 'k6/metrics';
@@ -300,10 +301,18 @@ function reserve(userId, roomId, startDay, endDay, op, responseCallback) {
   return http.post(`${BASE_URL}/bookings`, JSON.stringify(body), params);
 }
 
+// The payment provider signs its callbacks (services/hotel-booking/src/domain/payment-signature.ts):
+// HMAC-SHA256 of the booking id and the fields, one per line, with the shared secret.
+const PAYMENT_SECRET = __ENV.PAYMENT_WEBHOOK_SECRET || 'platform-dev-payment-webhook-secret';
+
 function pay(id, status, op) {
   const body = status === 'succeeded' ? { status, reference: `psp-${id}` } : { status };
+  const message = [id, body.status, body.reference || '', ''].join('\n');
   return http.post(`${BASE_URL}/bookings/${id}/payment`, JSON.stringify(body), {
-    headers: JSON_HEADERS,
+    headers: {
+      ...JSON_HEADERS,
+      'x-payment-signature': crypto.hmac('sha256', PAYMENT_SECRET, message, 'hex'),
+    },
     tags: { op, name: 'POST /bookings/:id/payment' },
   });
 }

@@ -44,9 +44,10 @@ search-indexer: { values: searchIndexer, portVariable: SEARCH_INDEXER_PORT }
 {{- end -}}
 
 {{/*
-The Secret's keys as env. HOLD_REDIS_URL is optional: an existing Secret may
-leave it out, and an empty value counts as unset (the hold keys then live in
-the Redis Cluster).
+The Secret's keys as env. HOLD_REDIS_URL and PAYMENT_WEBHOOK_SECRET are
+optional: an existing Secret may leave them out, and an empty value counts as
+unset (the hold keys then live in the Redis Cluster; payment callbacks are
+checked against the public development secret, and the API warns).
 */}}
 {{- define "hotel-booking.secretEnv" -}}
 {{- $secret := include "hotel-booking.secretName" . -}}
@@ -66,5 +67,11 @@ the Redis Cluster).
     secretKeyRef:
       name: {{ $secret }}
       key: HOLD_REDIS_URL
+      optional: true
+- name: PAYMENT_WEBHOOK_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: PAYMENT_WEBHOOK_SECRET
       optional: true
 {{- end -}}

@@ -16,6 +16,7 @@ import type { BookingOutcome, BookingService, Invoice } from './bookings.ts';
 import type { Booking } from './domain/booking.ts';
 import { daysBetween, isCalendarDate } from './domain/dates.ts';
 import { saleWindow } from './domain/inventory.ts';
+import { SIGNATURE_HEADER, validSignature } from './domain/payment-signature.ts';
 import { roomNightPrice } from './domain/pricing.ts';
 import {
   bookingRequest,
@@ -43,6 +44,8 @@ export interface ApiDeps {
   notifications: NotificationStore;
   search: HotelSearch;
   inventoryDays: number;
+  /** The secret payment callbacks are signed with. */
+  paymentSecret: string;
   now?: () => number;
 }
 
@@ -171,7 +174,15 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
 
   app.post('/bookings/:id/payment', async (req, res) => {
     const id = bookingId(req);
-    res.json(outcomeJson(await bookings.pay(id, parseInput(paymentRequest, req.body))));
+    const payment = parseInput(paymentRequest, req.body);
+    // Only the payment provider may say a booking is paid: it signs what it says.
+    const signature = req.get(SIGNATURE_HEADER);
+    if (!signature)
+      throw hotelError('payment_signature_required', { field: 'X-Payment-Signature' });
+    if (!validSignature(deps.paymentSecret, id, payment, signature)) {
+      throw hotelError('payment_signature_invalid', { field: 'X-Payment-Signature' });
+    }
+    res.json(outcomeJson(await bookings.pay(id, payment)));
   });
 
   app.post('/bookings/:id/cancel', async (req, res) => {

@@ -187,6 +187,15 @@ export class BookingService {
 
   /** A payment provider's callback: succeeded with its reference, or failed. */
   async pay(id: string, payment: PaymentRequest): Promise<BookingOutcome> {
+    if (payment.status === 'succeeded' && payment.amount !== undefined) {
+      const { booking } = await this.#find(id);
+      if (payment.amount !== booking.amount) {
+        throw hotelError('amount_mismatch', {
+          field: 'amount',
+          message: `the booking costs ${booking.amount}, the payment was ${payment.amount}`,
+        });
+      }
+    }
     const outcome =
       payment.status === 'failed'
         ? await this.#paymentFailed(id)
@@ -328,7 +337,11 @@ function sameStay(booking: Booking, request: BookingRequest): boolean {
 function readCursor(cursor: string): { createdAt: number; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
-    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
+    // Epoch milliseconds and a booking id, as written: anything else is not our cursor.
+    const time = Number.isSafeInteger(createdAt) && (createdAt as number) >= 0;
+    if (time && typeof id === 'string' && id.length <= 64) {
+      return { createdAt: createdAt as number, id };
+    }
   } catch {
     // answered below
   }

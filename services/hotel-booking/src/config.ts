@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, infraSchema, loadConfig, parseConfig, telemetrySchema } from '@platform/kit';
+import { DEFAULT_PAYMENT_SECRET } from './domain/payment-signature.ts';
 
 /** Every variable the hotel booking processes read, validated once at start. */
 export const configSchema = z.object({
@@ -22,6 +23,11 @@ export const configSchema = z.object({
   SWEEP_BATCH: env.positiveInt(200).pipe(z.number().max(10_000)),
   INVENTORY_DAYS: env.positiveInt(365).pipe(z.number().max(1_100)),
   MAX_NIGHTS: env.positiveInt(30).pipe(z.number().max(365)),
+  /** Shared with the payment provider, which signs its callbacks with it. */
+  PAYMENT_WEBHOOK_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .default(DEFAULT_PAYMENT_SECRET),
   EVENT_PARTITIONS: env.positiveInt(6).pipe(z.number().max(256)),
   RELAY_INTERVAL_MS: env.positiveInt(250).pipe(z.number().min(10).max(60_000)),
   RELAY_BATCH: env.positiveInt(500).pipe(z.number().max(5_000)),

@@ -5,6 +5,15 @@ export const hotelErrors = {
   hotel_not_found: { status: 404, message: 'no hotel with this id' },
   room_not_found: { status: 404, message: 'no room with this id' },
   booking_not_found: { status: 404, message: 'no booking with this id for this user' },
+  payment_signature_required: {
+    status: 401,
+    message: "a payment callback must carry the provider's signature",
+  },
+  payment_signature_invalid: {
+    status: 401,
+    message: 'the signature does not match the callback and the shared secret',
+  },
+  amount_mismatch: { status: 409, message: 'the amount paid is not the amount of the booking' },
   invoice_not_found: { status: 404, message: 'the booking has no invoice: it was never paid' },
   room_in_other_hotel: { status: 409, message: 'this room id belongs to another hotel' },
   quantity_below_held: {

@@ -1,6 +1,7 @@
 import {
   Gauge,
   RedisCache,
+  isEmbedded,
   openService,
   type Infra,
   type Lifecycle,
@@ -13,6 +14,7 @@ import { startApi } from './api.ts';
 import { BookingService } from './bookings.ts';
 import type { Config } from './config.ts';
 import { addDays, todayIn } from './domain/dates.ts';
+import { DEFAULT_PAYMENT_SECRET } from './domain/payment-signature.ts';
 import { HoldReleaser, InventoryExtender } from './hold-releaser.ts';
 import { HoldKeys } from './holds.ts';
 import { bookingMetrics } from './metrics.ts';
@@ -228,6 +230,9 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
   }
 
   if (roles.includes('api')) {
+    if (config.PAYMENT_WEBHOOK_SECRET === DEFAULT_PAYMENT_SECRET && !isEmbedded(config)) {
+      logger.warn('PAYMENT_WEBHOOK_SECRET is the public default: anyone can sign payments');
+    }
     const server = await startApi({
       port: config.PORT,
       logger,
@@ -243,6 +248,7 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
       bookings,
       notifications,
       search: new HotelSearch(searchIndex!, hotels),
+      paymentSecret: config.PAYMENT_WEBHOOK_SECRET,
       inventoryDays: config.INVENTORY_DAYS,
     });
     servers.api = server;

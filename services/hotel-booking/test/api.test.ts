@@ -53,7 +53,7 @@ describe.each<[string, Servers]>([
     startDate: inDays(from),
     endDate: inDays(from + nights),
   });
-  const pay = (id: string, body: Json) => api.post<Outcome>(`/bookings/${id}/payment`, body);
+  const pay = (id: string, body: Json) => api.pay<Outcome>(id, body);
   const bookingRows = async () =>
     Number(
       (
@@ -338,6 +338,24 @@ describe.each<[string, Servers]>([
     });
   });
 
+  it('creates a room type once when many put it at the same moment', async () => {
+    for (let trial = 0; trial < 10; trial += 1) {
+      const { hotelId } = await hotelWithRooms(system.url, []);
+      const roomId = `race-${suffix}-${trial}`;
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, () =>
+          api.put(`/hotels/${hotelId}/rooms/${roomId}`, {
+            quantity: 3,
+            minPrice: 100,
+            maxPrice: 200,
+          }),
+        ),
+      );
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect(statuses).toEqual([...Array(15).fill(200), 201]);
+    }
+  });
+
   it('keeps keys that differ only in case apart: rooms, users, request keys', async () => {
     const upper = `Case-${suffix}`;
     const lower = upper.toLowerCase();
@@ -402,7 +420,7 @@ describe.each([
 
     const free = await hold('late-payer', 2);
     await sleep(600);
-    const paidLate = await api.post<Outcome>(`/bookings/${free.body.id}/payment`, {
+    const paidLate = await api.pay<Outcome>(free.body.id, {
       status: 'succeeded',
       reference: 'psp-late-1',
     });
@@ -413,7 +431,7 @@ describe.each([
     await sleep(600);
     const rival = await hold('rival', 3);
     expect(rival.status).toBe(201);
-    const tooLate = await api.post<Outcome>(`/bookings/${taken.body.id}/payment`, {
+    const tooLate = await api.pay<Outcome>(taken.body.id, {
       status: 'succeeded',
       reference: 'psp-late-2',
     });
@@ -422,7 +440,7 @@ describe.each([
       booking: { status: 'CANCELLED' },
       refund: { reason: 'late_payment' },
     });
-    const replayed = await api.post<Outcome>(`/bookings/${taken.body.id}/payment`, {
+    const replayed = await api.pay<Outcome>(taken.body.id, {
       status: 'succeeded',
       reference: 'psp-late-2',
     });

@@ -3,6 +3,7 @@ import { decodeEvent, encodeEvent, type Envelope, type Relational } from '@platf
 import { TOPICS, type BookingEventData } from '../src/events.ts';
 import { ROLES } from '../src/service.ts';
 import { BookingStore } from '../src/store/booking.store.ts';
+import { DEFAULT_PAYMENT_SECRET, paymentSignature } from '../src/domain/payment-signature.ts';
 import {
   client,
   hotelWithRooms,
@@ -67,7 +68,7 @@ describe.each<[string, Servers]>([
       { 'idempotency-key': randomUUID() },
     );
   const pay = (id: string, reference: string) =>
-    api.post<Outcome>(`/bookings/${id}/payment`, { status: 'succeeded', reference });
+    api.pay<Outcome>(id, { status: 'succeeded', reference });
 
   beforeAll(async () => {
     data = await storage(servers);
@@ -333,6 +334,53 @@ describe.each<[string, Servers]>([
     expect(await find('q=mountain')).toEqual([]);
   });
 
+  it('takes payment callbacks only when the provider signed them, for the right amount', async () => {
+    const { roomIds } = await hotelWithRooms(system.url, [{ id: 'sig-room', quantity: 2 }]);
+    const held = await book(roomIds[0]!, 9);
+    const id = held.body.id;
+    const body = { status: 'succeeded', reference: 'pay-forged' };
+    const refusal = async (answer: Promise<{ status: number; body: unknown }>) => {
+      const { status, body: error } = await answer;
+      return [status, (error as { error: { code: string } }).error.code];
+    };
+    // No signature, a made-up one, one made with another secret, one for other fields.
+    expect(await refusal(api.post(`/bookings/${id}/payment`, body))).toEqual([
+      401,
+      'payment_signature_required',
+    ]);
+    const forged = { 'x-payment-signature': 'ab'.repeat(32) };
+    expect(await refusal(api.post(`/bookings/${id}/payment`, body, forged))).toEqual([
+      401,
+      'payment_signature_invalid',
+    ]);
+    expect(await refusal(api.pay(id, body, 'someone-elses-secret-value'))).toEqual([
+      401,
+      'payment_signature_invalid',
+    ]);
+    const signedFailure = {
+      'x-payment-signature': paymentSignature(DEFAULT_PAYMENT_SECRET, id, { status: 'failed' }),
+    };
+    expect(await refusal(api.post(`/bookings/${id}/payment`, body, signedFailure))).toEqual([
+      401,
+      'payment_signature_invalid',
+    ]);
+    // Signed, but not what the booking costs.
+    expect(
+      await refusal(api.pay(id, { ...body, reference: 'pay-short', amount: held.body.amount - 1 })),
+    ).toEqual([409, 'amount_mismatch']);
+    // Nothing of that was written: the hold is still a hold, with no refund.
+    const still = await api.get<BookingBody & { status: string }>(`/bookings/${id}?userId=${user}`);
+    expect(still.body.status).toBe('RESERVED');
+    const [refunds] = await db.query<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM refunds WHERE booking_id = ?',
+      [id],
+    );
+    expect(Number(refunds!.n)).toBe(0);
+
+    const paid = await api.pay<Outcome>(id, { ...body, amount: held.body.amount });
+    expect(paid.body.outcome).toBe('booked');
+  });
+
   it('names the search parameter it cannot use', async () => {
     const refused = async (query: string) => {
       const answer = await api.get<{ error: { field: string } }>(`/search?${query}`);
@@ -346,6 +394,15 @@ describe.each<[string, Servers]>([
     ]);
     expect(await refused('minPrice=500&maxPrice=100')).toEqual([400, 'maxPrice']);
     expect(await refused('limit=0')).toEqual([400, 'limit']);
+    // A forged cursor of the bookings list: too big a time for any store.
+    // (JSON text: 2^53 + 1 is no exact number in JavaScript.)
+    for (const forged of ['[1e300,"x"]', '[9007199254740993,"x"]', '[-1,"x"]', '["1","x"]']) {
+      const cursor = Buffer.from(forged).toString('base64url');
+      const answer = await api.get<{ error: { field: string } }>(
+        `/users/${user}/bookings?cursor=${cursor}`,
+      );
+      expect([answer.status, answer.body.error.field]).toEqual([400, 'cursor']);
+    }
     expect(await refused('minPrice=cheap')).toEqual([400, 'minPrice']);
     expect(await refused(`q=${'x'.repeat(501)}`)).toEqual([400, 'q']);
     expect((await api.get('/search?cursor=not-a-cursor')).status).toBe(400);

@@ -49,7 +49,7 @@ async function trial(base: string, roomId: string, night: string, index: number)
   const payment = (async () => {
     await sleep(payAt - Date.now());
     const paidAfterMs = Date.now() - heldAt;
-    const paid = await api.post<{ outcome: string }>(`/bookings/${booked.body.id}/payment`, {
+    const paid = await api.pay<{ outcome: string }>(booked.body.id, {
       status: 'succeeded',
       reference: `psp-first-${index}`,
     });
@@ -67,7 +67,7 @@ async function trial(base: string, roomId: string, night: string, index: number)
         { 'idempotency-key': randomUUID() },
       );
       if (attempt.status === 201) {
-        const paid = await api.post<{ outcome: string }>(`/bookings/${attempt.body.id}/payment`, {
+        const paid = await api.pay<{ outcome: string }>(attempt.body.id, {
           status: 'succeeded',
           reference: `psp-second-${index}`,
         });

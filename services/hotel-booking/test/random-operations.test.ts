@@ -79,7 +79,7 @@ async function runClient(
     items[items.length - 1 - Math.floor(random() * Math.min(last, items.length))]!;
 
   const pay = async (booking: Known, reference: string) => {
-    const answer = await api.post<{ outcome: string }>(`/bookings/${booking.id}/payment`, {
+    const answer = await api.pay<{ outcome: string }>(booking.id, {
       status: 'succeeded',
       reference,
     });
@@ -89,7 +89,7 @@ async function runClient(
     booking.lastReference = reference;
   };
   const fail = async (booking: Known) => {
-    count(await api.post(`/bookings/${booking.id}/payment`, { status: 'failed' }));
+    count(await api.pay(booking.id, { status: 'failed' }));
   };
 
   for (let op = 0; op < operations; op += 1) {

@@ -7,6 +7,12 @@ import { MysqlRelational, SqliteRelational, type Relational } from '@platform/ki
 import { scratchDatabase, serverAddress } from '@platform/kit/testing';
 import { parseHotelConfig, runHotelBooking, type RunningHotelBooking } from '../src/index.ts';
 import type { Role } from '../src/service.ts';
+import {
+  DEFAULT_PAYMENT_SECRET,
+  paymentSignature,
+  SIGNATURE_HEADER,
+  type SignedPayment,
+} from '../src/domain/payment-signature.ts';
 import { addDays, nightsOf, todayIn, type CalendarDate } from '../src/domain/dates.ts';
 import { freePort } from '@platform/kit/testing';
 
@@ -163,6 +169,15 @@ export function client(base: string) {
       headers?: Record<string, string>,
     ) => call<T>('POST', path, body, headers),
     put: <T = Record<string, unknown>>(path: string, body: unknown) => call<T>('PUT', path, body),
+    /** The payment provider's callback, signed as the provider signs it. */
+    pay: <T = Record<string, unknown>>(
+      bookingId: string,
+      body: Record<string, unknown>,
+      secret = DEFAULT_PAYMENT_SECRET,
+    ) =>
+      call<T>('POST', `/bookings/${bookingId}/payment`, body, {
+        [SIGNATURE_HEADER]: paymentSignature(secret, bookingId, body as unknown as SignedPayment),
+      }),
   };
 }
 

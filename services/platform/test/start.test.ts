@@ -10,6 +10,7 @@ import {
   serverAddress,
   type ScratchDatabase,
 } from '@platform/kit/testing';
+import { DEFAULT_PAYMENT_SECRET, paymentSignature } from '@platform/hotel-booking';
 
 const START = fileURLToPath(new URL('../src/start.ts', import.meta.url));
 const BASE = 'http://127.0.0.1:8081';
@@ -134,10 +135,15 @@ async function shortenAndFollow(): Promise<void> {
 
 /** A hotel with one room, booked and paid for tomorrow night. */
 async function bookAndPay(): Promise<void> {
-  const send = async (method: string, path: string, body: unknown, key?: string) => {
+  const send = async (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(HOTELS + path, {
       method,
-      headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -150,11 +156,12 @@ async function bookAndPay(): Promise<void> {
   const night = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   const departure = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
   const stay = { userId: 'launcher', roomId, quantity: 1, startDate: night, endDate: departure };
-  const booked = await send('POST', '/bookings', stay, randomUUID());
+  const booked = await send('POST', '/bookings', stay, { 'idempotency-key': randomUUID() });
   expect(booked.body).toMatchObject({ status: 'RESERVED', amount: 8_000 });
-  const paid = await send('POST', `/bookings/${booked.body.id}/payment`, {
-    status: 'succeeded',
-    reference: 'launcher-payment',
+  const id = String(booked.body.id);
+  const payment = { status: 'succeeded', reference: 'launcher-payment' };
+  const paid = await send('POST', `/bookings/${id}/payment`, payment, {
+    'x-payment-signature': paymentSignature(DEFAULT_PAYMENT_SECRET, id, payment),
   });
   expect(paid.body.outcome).toBe('booked');
 }

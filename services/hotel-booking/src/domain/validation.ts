@@ -40,7 +40,12 @@ export type BookingRequest = z.infer<typeof bookingRequest>;
 export const paymentRequest = z.discriminatedUnion(
   'status',
   [
-    z.strictObject({ status: z.literal('succeeded'), reference: paymentReference }),
+    z.strictObject({
+      status: z.literal('succeeded'),
+      reference: paymentReference,
+      /** What the provider charged, in minor units; when given it must be the booking's amount. */
+      amount: wholeNumber('minor units', 0, MAX_PRICE).optional(),
+    }),
     z.strictObject({ status: z.literal('failed'), reference: paymentReference.optional() }),
   ],
   { message: 'expected "succeeded" or "failed"' },

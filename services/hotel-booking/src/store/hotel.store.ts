@@ -86,6 +86,9 @@ type RoomRow = {
   version: number;
 };
 
+const MYSQL_DEADLOCK = 1213;
+const PUT_ROOM_ATTEMPTS = 8;
+
 /** A bounded number of rows per INSERT keeps statements well under max_allowed_packet. */
 const NIGHTS_PER_INSERT = 200;
 
@@ -171,6 +174,28 @@ export class HotelStore {
    * the CHECK refuses when rooms already held would no longer fit.
    */
   async putRoom(
+    hotelId: string,
+    roomId: string,
+    fields: RoomFields,
+    window: InventoryWindow,
+    now: number,
+  ): Promise<PutRoomResult> {
+    // Puts creating one new room type race for its row: the losers' INSERT
+    // meets the winner's (a duplicate key, or a deadlock on the gap both
+    // locked). Run again, they find the row and update it.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#putRoomOnce(hotelId, roomId, fields, window, now);
+      } catch (error) {
+        const duplicate = error instanceof ConstraintViolation && error.kind === 'unique';
+        const deadlock = (error as { errno?: number }).errno === MYSQL_DEADLOCK;
+        if (!(duplicate || deadlock) || attempt >= PUT_ROOM_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  async #putRoomOnce(
     hotelId: string,
     roomId: string,
     fields: RoomFields,

@@ -575,6 +575,21 @@ export function searchContract(name: string, open: () => Promise<SearchEngine>):
           const next = await rooms.search({ text: 'garden', limit: 3, cursor: first.cursor! });
           expect(next.hits).toHaveLength(3);
         });
+
+        it('refuses a cursor of this query whose values were changed', async () => {
+          const first = await rooms.search({ text: 'garden', limit: 5 });
+          const { q } = JSON.parse(Buffer.from(first.cursor!, 'base64url').toString()) as {
+            q: string;
+          };
+          const forged = (a: unknown) =>
+            Buffer.from(JSON.stringify({ q, a })).toString('base64url');
+          for (const a of [['x', 'y'], [], [null, null], [1, 2, 3, 4], [{ x: 1 }, 'id'], [1, 2]]) {
+            expect(await failure(rooms.search({ text: 'garden', cursor: forged(a) }))).toEqual({
+              code: 'invalid_cursor',
+              field: 'cursor',
+            });
+          }
+        });
       });
     });
 

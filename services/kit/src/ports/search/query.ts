@@ -225,7 +225,8 @@ export function planQuery(spec: IndexSpec, query: SearchQuery): PlannedQuery {
     .update(JSON.stringify([spec.name, terms, prefix, fields, filters, sort]))
     .digest('base64url')
     .slice(0, 16);
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, fingerprint);
+  const after =
+    query.cursor === undefined ? undefined : decodeCursor(query.cursor, fingerprint, sort);
   return { terms, prefix, fields, filters, sort, limit, after, fingerprint };
 }
 
@@ -357,7 +358,7 @@ export function encodeCursor(fingerprint: string, after: unknown[]): string {
   return Buffer.from(json).toString('base64url');
 }
 
-function decodeCursor(cursor: string, fingerprint: string): unknown[] {
+function decodeCursor(cursor: string, fingerprint: string, sort: PlannedSort[]): unknown[] {
   let decoded: { q?: unknown; a?: unknown };
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'), (_key, value) =>
@@ -371,5 +372,24 @@ function decodeCursor(cursor: string, fingerprint: string): unknown[] {
   if (decoded?.q !== fingerprint || !Array.isArray(decoded.a)) {
     throw searchError('invalid_cursor', { field: 'cursor' });
   }
-  return decoded.a;
+  // A value per sort key and the id last, each of a type that key can hold: the
+  // fingerprint binds the query, not the values, which a client can change.
+  const after: unknown[] = decoded.a;
+  const fits =
+    after.length === sort.length + 1 &&
+    typeof after.at(-1) === 'string' &&
+    sort.every((key, i) => sortValueFits(key, after[i]));
+  if (!fits) throw searchError('invalid_cursor', { field: 'cursor' });
+  return after;
+}
+
+function sortValueFits(key: PlannedSort, value: unknown): boolean {
+  if (key.by === 'score') return typeof value === 'number' && Number.isFinite(value);
+  if (value === null) return true; // the document lacks the field
+  return (
+    typeof value === 'string' ||
+    typeof value === 'bigint' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
 }
