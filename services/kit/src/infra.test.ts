@@ -1,4 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -34,5 +37,109 @@ describe('connectInfra: search', () => {
     expect(infra.adapters.search).toBe('opensearch');
     await expect(infra.readiness.search!()).rejects.toThrow();
     await infra.close();
+  });
+});
+
+describe('connectInfra: OpenSearch over TLS with credentials', () => {
+  // A throwaway CA and a certificate for 127.0.0.1 it signed, made with openssl.
+  const dir = mkdtempSync(join(tmpdir(), 'kit-tls-'));
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  let server: Server;
+  let url: string;
+  const seen: (string | undefined)[] = [];
+
+  beforeAll(async () => {
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test-ca',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.crt'),
+    );
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      file('node.key'),
+      '-out',
+      file('node.csr'),
+    );
+    writeFileSync(file('ext'), 'subjectAltName=IP:127.0.0.1\n');
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file('node.csr'),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      file('ext'),
+      '-out',
+      file('node.crt'),
+    );
+    // Answers like an OpenSearch node to a ping, and notes the credentials it was sent.
+    server = createServer(
+      { key: readFileSync(file('node.key')), cert: readFileSync(file('node.crt')) },
+      (req, res) => {
+        seen.push(req.headers.authorization);
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const connect = (env: Record<string, string>) =>
+    connectInfra(
+      parseConfig(infraSchema, { DATA_DIR, OPENSEARCH_URL: url, ...env }),
+      logger,
+      'tls',
+    );
+
+  it('trusts the CA of OPENSEARCH_CA_FILE and sends the credentials', async () => {
+    const infra = connect({
+      OPENSEARCH_CA_FILE: file('ca.crt'),
+      OPENSEARCH_USERNAME: 'indexer',
+      OPENSEARCH_PASSWORD: 's3cret',
+    });
+    await expect(infra.readiness.search!()).resolves.toBeUndefined();
+    expect(seen.at(-1)).toBe(`Basic ${Buffer.from('indexer:s3cret').toString('base64')}`);
+    await infra.close();
+  });
+
+  it('does not trust a certificate its CA did not sign', async () => {
+    const infra = connect({});
+    await expect(infra.readiness.search!()).rejects.toThrow();
+    await infra.close();
+  });
+
+  it('names the variable when the CA file or a credential is wrong', () => {
+    expect(() => connect({ OPENSEARCH_CA_FILE: file('missing.crt') })).toThrow(
+      /OPENSEARCH_CA_FILE: cannot read it/,
+    );
+    expect(() => connect({ OPENSEARCH_CA_FILE: file('ext') })).toThrow(
+      /OPENSEARCH_CA_FILE: expected PEM certificates/,
+    );
+    expect(() => connect({ OPENSEARCH_USERNAME: 'indexer' })).toThrow(/OPENSEARCH_PASSWORD/);
   });
 });

@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cassandraCredentials, type InfraConfig } from './config/infra-config.ts';
+import { ConfigError } from './config/config.ts';
+import {
+  cassandraCredentials,
+  openSearchCredentials,
+  type InfraConfig,
+} from './config/infra-config.ts';
 import type { Cache } from './ports/cache/cache.ts';
 import { MemoryCache } from './ports/cache/memory-cache.ts';
 import { RedisCache } from './ports/cache/redis-cache.ts';
@@ -61,7 +67,7 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
       })
     : new SqliteWideColumn(join(config.DATA_DIR, 'wide-column.sqlite'));
   const search = config.OPENSEARCH_URL
-    ? new OpenSearchEngine({ node: config.OPENSEARCH_URL, prefix: config.NAME_PREFIX })
+    ? openOpenSearch(config, config.OPENSEARCH_URL)
     : shared('search', () => new MiniSearchEngine());
 
   const adapters = {
@@ -110,4 +116,25 @@ const embedded = new Map<string, unknown>();
 function shared<T>(name: string, create: () => T): T {
   if (!embedded.has(name)) embedded.set(name, create());
   return embedded.get(name) as T;
+}
+
+function openOpenSearch(config: InfraConfig, node: string): OpenSearchEngine {
+  const auth = openSearchCredentials(config);
+  let ca: string | undefined;
+  if (config.OPENSEARCH_CA_FILE) {
+    try {
+      ca = readFileSync(config.OPENSEARCH_CA_FILE, 'utf8');
+    } catch (error) {
+      throw new ConfigError('OPENSEARCH_CA_FILE', `cannot read it: ${(error as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConfigError('OPENSEARCH_CA_FILE', 'expected PEM certificates');
+    }
+  }
+  return new OpenSearchEngine({
+    node,
+    prefix: config.NAME_PREFIX,
+    ...(auth ? { auth } : {}),
+    ...(ca ? { ca } : {}),
+  });
 }

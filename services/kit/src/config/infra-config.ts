@@ -24,6 +24,10 @@ export const infraSchema = z.object({
   OPENSEARCH_URL: z
     .url({ protocol: /^https?$/, hostname: /./, message: 'expected http(s)://host:port' })
     .optional(),
+  /** A PEM file of the CA that signed OpenSearch's certificate, when the system does not trust it. */
+  OPENSEARCH_CA_FILE: z.string().min(1).optional(),
+  OPENSEARCH_USERNAME: z.string().min(1).optional(),
+  OPENSEARCH_PASSWORD: z.string().min(1).optional(),
   DATA_DIR: z.string().default('.data'),
   /**
    * Put before Kafka topic and group names, Redis keys and OpenSearch index
@@ -42,11 +46,27 @@ export type InfraConfig = z.infer<typeof infraSchema>;
 export function cassandraCredentials(
   config: InfraConfig,
 ): { username: string; password: string } | undefined {
-  const { CASSANDRA_USERNAME: username, CASSANDRA_PASSWORD: password } = config;
+  return credentialPair(config, 'CASSANDRA', 'Cassandra');
+}
+
+/** OpenSearch credentials (HTTP basic authentication) come as a pair or not at all. */
+export function openSearchCredentials(
+  config: InfraConfig,
+): { username: string; password: string } | undefined {
+  return credentialPair(config, 'OPENSEARCH', 'OpenSearch');
+}
+
+function credentialPair(
+  config: InfraConfig,
+  server: 'CASSANDRA' | 'OPENSEARCH',
+  name: string,
+): { username: string; password: string } | undefined {
+  const username = config[`${server}_USERNAME`];
+  const password = config[`${server}_PASSWORD`];
   if (username === undefined && password === undefined) return undefined;
   if (username === undefined || password === undefined) {
-    const missing = username === undefined ? 'CASSANDRA_USERNAME' : 'CASSANDRA_PASSWORD';
-    throw new ConfigError(missing, 'must be set with the other Cassandra credential');
+    const missing = `${server}_${username === undefined ? 'USERNAME' : 'PASSWORD'}`;
+    throw new ConfigError(missing, `must be set with the other ${name} credential`);
   }
   return { username, password };
 }

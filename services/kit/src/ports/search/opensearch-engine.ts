@@ -33,6 +33,10 @@ export interface OpenSearchOptions {
   node: string;
   /** Put before every index and alias name, so deployments can share one cluster. */
   prefix?: string;
+  /** HTTP basic authentication (the security plugin's internal users). */
+  auth?: { username: string; password: string };
+  /** PEM of the CA to trust for an https node, besides the system's. */
+  ca?: string;
   /**
    * How long a rebuild waits after switching the alias before its catch-up
    * copy, so that writes already routed to the old index have landed.
@@ -75,7 +79,12 @@ export class OpenSearchEngine implements SearchEngine {
   readonly #graceMs: number;
 
   constructor(options: OpenSearchOptions) {
-    this.#client = new Client({ node: options.node, enableLongNumeralSupport: true });
+    this.#client = new Client({
+      node: options.node,
+      enableLongNumeralSupport: true,
+      ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.ca ? { ssl: { ca: options.ca } } : {}),
+    });
     this.#prefix = (options.prefix ?? '').toLowerCase();
     this.#graceMs = options.switchGraceMs ?? 1000;
     if (!/^([a-z0-9][a-z0-9._-]*)?$/.test(this.#prefix)) {
