@@ -24,6 +24,9 @@ export const infraSchema = z.object({
   OPENSEARCH_URL: z
     .url({ protocol: /^https?$/, hostname: /./, message: 'expected http(s)://host:port' })
     .optional(),
+  OPENSEARCH_CA_FILE: z.string().min(1).optional(),
+  OPENSEARCH_USERNAME: z.string().min(1).optional(),
+  OPENSEARCH_PASSWORD: z.string().min(1).optional(),
   DATA_DIR: z.string().default('.data'),
   /**
    * Put before Kafka topic and group names, Redis keys and OpenSearch index
