@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -221,6 +222,72 @@ describe.each(charts)('chart %s', (chart) => {
     60_000,
   );
 });
+
+test('an upgrade of the infra chart keeps its OpenSearch CA and admin password', async () => {
+  // Installed for real this time (stored, no operator to act on it), so the chart's lookups find it.
+  const dir = mkdtempSync(join(tmpdir(), 'infra-upgrade-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, server!.kubeConfig.exportConfig(), { mode: 0o600 });
+  const release = ['infra-upgrade', join(CHARTS, 'infra'), '--namespace', 'platform-infra'];
+  const only = ['kafka', 'redis', 'vitess', 'cassandra', 'monitoring'].map(
+    (component) => `--set=${component}.enabled=false`,
+  );
+  const common = ['--kubeconfig', kubeconfig, ...only];
+  const secrets = async () => {
+    const manifest = await helm([
+      'get',
+      'manifest',
+      'infra-upgrade',
+      '-n',
+      'platform-infra',
+      '--kubeconfig',
+      kubeconfig,
+    ]);
+    const data = (name: string, namespace: string) =>
+      readManifests(manifest).find(
+        (o) =>
+          o.kind === 'Secret' && o.metadata.name === name && o.metadata.namespace === namespace,
+      )?.data as Record<string, string> | undefined;
+    return {
+      ca: data('platform-search-opensearch-ca', 'platform-infra'),
+      caCopy: data('platform-search-opensearch-ca', 'platform'),
+      admin: data('platform-search-opensearch-admin', 'platform-infra'),
+      adminCopy: data('platform-search-opensearch-admin', 'platform'),
+    };
+  };
+  try {
+    await helm(['install', ...release, ...common]);
+    const installed = await secrets();
+    expect(installed.ca?.['ca.key']).toEqual(expect.any(String));
+    expect(installed.admin?.password).toEqual(expect.any(String));
+
+    await helm(['upgrade', ...release, ...common]);
+    const upgraded = await secrets();
+    expect(upgraded).toEqual(installed);
+    expect(upgraded.caCopy).toEqual({ 'ca.crt': installed.ca!['ca.crt'] });
+
+    // A password in the values replaces the kept one; the CA stays.
+    await helm([
+      'upgrade',
+      ...release,
+      ...common,
+      '--set=opensearch.auth.password=chosen-password',
+    ]);
+    const chosen = await secrets();
+    expect(Buffer.from(chosen.adminCopy!.password!, 'base64').toString()).toBe('chosen-password');
+    expect(chosen.ca).toEqual(installed.ca);
+  } finally {
+    await helm([
+      'uninstall',
+      'infra-upgrade',
+      '-n',
+      'platform-infra',
+      '--kubeconfig',
+      kubeconfig,
+    ]).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
 
 test('every object in manifests/ and load-tests/ is accepted', async () => {
   const { rejections, warnings } = await dryRunApply(

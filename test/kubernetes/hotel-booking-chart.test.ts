@@ -7,6 +7,7 @@ import { CHARTS, render, type Rendered } from './helm.ts';
 import {
   byKind,
   containerOf,
+  type Deployment,
   describeSystemChart,
   named,
   renderedChart,
@@ -31,7 +32,13 @@ const CHART_ENV = [
   'HOLD_REDIS_URL',
   'PAYMENT_WEBHOOK_SECRET',
   'CASSANDRA_PASSWORD',
+  'OPENSEARCH_CA_FILE',
+  'OPENSEARCH_USERNAME',
+  'OPENSEARCH_PASSWORD',
 ];
+/** The roles that open the search index, and so get OpenSearch's CA and account. */
+const SEARCH_ROLES = ['api', 'search-indexer'];
+const SEARCH_ENV = ['OPENSEARCH_CA_FILE', 'OPENSEARCH_USERNAME', 'OPENSEARCH_PASSWORD'];
 
 describeSystemChart({
   chart: CHART,
@@ -88,7 +95,7 @@ describe('hotel-booking chart', () => {
     const objects = rendered.defaults();
     const settings = (role: string) =>
       containerOf(objects, `${CHART}-${role}`)
-        .env.filter((e) => !['PORT', 'RELEASER_PORT'].includes(e.name))
+        .env.filter((e) => !['PORT', 'RELEASER_PORT', ...SEARCH_ENV].includes(e.name))
         .sort((a, b) => a.name.localeCompare(b.name));
     expect(settings('api')).toEqual(settings('hold-releaser'));
     expect(settings('api')).toEqual(
@@ -125,6 +132,85 @@ describe('hotel-booking chart', () => {
     });
     expect(byKind(existing, 'Secret')).toEqual([]);
     expect(holdRedis(existing)?.valueFrom?.secretKeyRef.name).toBe('booking-credentials');
+  });
+
+  it('gives the roles that search OpenSearch’s CA, mounted read-only, and its account', () => {
+    const objects = rendered.defaults();
+    for (const role of ROLES) {
+      const deployment = named(objects, 'Deployment', `${CHART}-${role}`) as Deployment;
+      const pod = deployment.spec.template.spec;
+      const env = pod.containers[0]!.env;
+      const search = env.filter((e) => SEARCH_ENV.includes(e.name));
+      const volume = pod.volumes.find((v) => v.name === 'opensearch-ca');
+      const mount = pod.containers[0]!.volumeMounts?.find((m) => m.name === 'opensearch-ca');
+      if (!SEARCH_ROLES.includes(role)) {
+        expect([role, search, volume, mount]).toEqual([role, [], undefined, undefined]);
+        continue;
+      }
+      expect(volume).toEqual({
+        name: 'opensearch-ca',
+        secret: {
+          secretName: 'platform-search-opensearch-ca',
+          items: [{ key: 'ca.crt', path: 'ca.crt' }],
+        },
+      });
+      expect(mount).toEqual({
+        name: 'opensearch-ca',
+        mountPath: '/etc/platform/opensearch-ca',
+        readOnly: true,
+      });
+      expect(search).toEqual([
+        { name: 'OPENSEARCH_CA_FILE', value: `${mount!.mountPath}/ca.crt` },
+        {
+          name: 'OPENSEARCH_USERNAME',
+          valueFrom: {
+            secretKeyRef: { name: 'platform-search-opensearch-admin', key: 'username' },
+          },
+        },
+        {
+          name: 'OPENSEARCH_PASSWORD',
+          valueFrom: {
+            secretKeyRef: { name: 'platform-search-opensearch-admin', key: 'password' },
+          },
+        },
+      ]);
+    }
+  });
+
+  it('takes other Secrets for the CA and the account, or goes without either', async () => {
+    const searchOf = (objects: Rendered[]) => {
+      const pod = (named(objects, 'Deployment', `${CHART}-search-indexer`) as Deployment).spec
+        .template.spec;
+      return {
+        env: pod.containers[0]!.env.filter((e) => SEARCH_ENV.includes(e.name)),
+        volumes: pod.volumes.map((v) => v.name),
+        mounts: (pod.containers[0]!.volumeMounts ?? []).map((m) => m.name),
+      };
+    };
+    const own = searchOf(
+      await render(CHART, {
+        set: { 'opensearch.caSecret': 'search-ca', 'opensearch.credentialsSecret': 'search-user' },
+      }),
+    );
+    expect(own.env.map((e) => e.valueFrom?.secretKeyRef.name ?? e.value)).toEqual([
+      '/etc/platform/opensearch-ca/ca.crt',
+      'search-user',
+      'search-user',
+    ]);
+    const withoutCa = searchOf(await render(CHART, { set: { 'opensearch.caSecret': '' } }));
+    expect(withoutCa.env.map((e) => e.name)).toEqual([
+      'OPENSEARCH_USERNAME',
+      'OPENSEARCH_PASSWORD',
+    ]);
+    expect([withoutCa.volumes, withoutCa.mounts]).toEqual([['tmp'], ['tmp']]);
+    // Credentials come as a pair or not at all, as the kit wants them.
+    const anonymous = searchOf(
+      await render(CHART, { set: { 'opensearch.credentialsSecret': '' } }),
+    );
+    expect(anonymous.env.map((e) => e.name)).toEqual(['OPENSEARCH_CA_FILE']);
+    await expect(render(CHART, { set: { 'opensearch.caSecret': 'Not_A_Name' } })).rejects.toThrow(
+      /caSecret/,
+    );
   });
 
   it('lets only Prometheus reach the hold releaser; the API is public', () => {

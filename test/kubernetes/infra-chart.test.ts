@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { CHARTS, helm, render, tool, type Rendered } from './helm.ts';
 
 /**
@@ -31,6 +32,21 @@ const renderInfra = (options: { lite?: boolean; set?: Record<string, string> } =
     valuesFiles: options.lite ? ['values-lite.yaml'] : [],
     ...(options.set ? { set: options.set } : {}),
   });
+
+type Secret = Rendered & {
+  type?: string;
+  data: Record<string, string>;
+  metadata: { annotations?: Record<string, string> };
+};
+const secretIn = (objects: Rendered[], namespace: string, name: string): Secret => {
+  const found = objects.find(
+    (o) => o.kind === 'Secret' && o.metadata.name === name && o.metadata.namespace === namespace,
+  );
+  if (!found) throw new Error(`no Secret ${namespace}/${name}`);
+  return found as Secret;
+};
+const decoded = (secret: Secret, key: string) =>
+  Buffer.from(secret.data[key] ?? '', 'base64').toString('utf8');
 
 let defaults: Rendered[];
 let lite: Rendered[];
@@ -171,15 +187,111 @@ describe('OpenSearch', () => {
     );
   });
 
-  test('the operator makes the certificates; no dashboards, no plugin fetched at start', () => {
+  test('the operator signs every certificate with the chart’s CA; no dashboards, no plugin fetched at start', () => {
     const spec = one(defaults, 'OpenSearchCluster').spec;
+    const ca = { name: 'platform-search-opensearch-ca' };
     expect(spec.security.tls).toEqual({
-      transport: { generate: true, perNode: true },
-      http: { generate: true },
+      transport: { generate: true, perNode: true, caSecret: ca },
+      http: {
+        generate: true,
+        caSecret: ca,
+        // what clients in other namespaces connect to, which the operator's own names leave out
+        customFQDN: 'platform-opensearch.platform-infra.svc',
+      },
     });
     expect(spec.dashboards.enable).toBe(false);
     expect(spec.general.monitoring.enable).toBe(false);
     expect(spec.general.pluginsList).toBeUndefined();
+  });
+
+  test('the CA Secret has the keys the operator reads, and a CA that signs', () => {
+    const spec = one(defaults, 'OpenSearchCluster').spec;
+    const secret = secretIn(defaults, NAMESPACE, spec.security.tls.http.caSecret.name);
+    // The operator reads ca.crt and ca.key (tls.crt and tls.key are the same pair, cert-manager's layout).
+    expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+    expect(secret.type).toBe('kubernetes.io/tls');
+    expect(secret.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    const cert = new X509Certificate(decoded(secret, 'ca.crt'));
+    const key = createPrivateKey(decoded(secret, 'ca.key'));
+    expect(cert.ca).toBe(true);
+    expect(cert.checkPrivateKey(key)).toBe(true);
+    expect(decoded(secret, 'tls.crt')).toBe(decoded(secret, 'ca.crt'));
+    expect(decoded(secret, 'tls.key')).toBe(decoded(secret, 'ca.key'));
+    const years = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / (365.25 * 86_400_000);
+    expect(Math.round(years)).toBe(10);
+  });
+
+  test('the admin account is in the Secret the cluster names, its password random or given', async () => {
+    const spec = one(defaults, 'OpenSearchCluster').spec;
+    const name = spec.security.config.adminCredentialsSecret.name;
+    const secret = secretIn(defaults, NAMESPACE, name);
+    expect(name).toBe('platform-search-opensearch-admin');
+    expect(Object.keys(secret.data).sort()).toEqual(['password', 'username']);
+    expect(decoded(secret, 'username')).toBe('admin');
+    expect(decoded(secret, 'password')).toMatch(/^[A-Za-z0-9]{32}$/);
+    // Without a cluster to look the Secret up in, every render draws a new password.
+    expect(decoded(secretIn(lite, NAMESPACE, name), 'password')).not.toBe(
+      decoded(secret, 'password'),
+    );
+
+    const given = await renderInfra({ set: { 'opensearch.auth.password': 'correct-horse' } });
+    expect(decoded(secretIn(given, NAMESPACE, name), 'password')).toBe('correct-horse');
+    expect(decoded(secretIn(given, 'platform', name), 'password')).toBe('correct-horse');
+    await expect(renderInfra({ set: { 'opensearch.auth.password': 'short' } })).rejects.toThrow(
+      /password/,
+    );
+  });
+
+  test('clients in the listed namespaces get the CA certificate without its key, and the account', async () => {
+    const ca = secretIn(defaults, NAMESPACE, 'platform-search-opensearch-ca');
+    const admin = secretIn(defaults, NAMESPACE, 'platform-search-opensearch-admin');
+    const caCopy = secretIn(defaults, 'platform', 'platform-search-opensearch-ca');
+    const adminCopy = secretIn(defaults, 'platform', 'platform-search-opensearch-admin');
+
+    expect(caCopy.data).toEqual({ 'ca.crt': ca.data['ca.crt'] });
+    expect(adminCopy.data).toEqual(admin.data);
+
+    const two = await renderInfra({ set: { 'opensearch.clientNamespaces': '{platform,staging}' } });
+    const copies = two
+      .filter((o) => o.kind === 'Secret' && o.metadata.namespace !== NAMESPACE)
+      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`)
+      .sort();
+    expect(copies).toEqual([
+      'platform/platform-search-opensearch-admin',
+      'platform/platform-search-opensearch-ca',
+      'staging/platform-search-opensearch-admin',
+      'staging/platform-search-opensearch-ca',
+    ]);
+    const dir = await mkdtemp(join(tmpdir(), 'infra-values-'));
+    try {
+      const file = join(dir, 'no-clients.yaml');
+      await writeFile(file, 'opensearch:\n  clientNamespaces: []\n');
+      const none = await render(CHART, { namespace: NAMESPACE, valuesFiles: [file] });
+      expect(none.filter((o) => o.metadata.namespace !== NAMESPACE)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    await expect(
+      renderInfra({ set: { 'opensearch.clientNamespaces': `{${NAMESPACE}}` } }),
+    ).rejects.toThrow(/release's own namespace/);
+  });
+
+  test('what the hotel booking chart expects by default is what this chart renders', () => {
+    const hotel = parse(readFileSync(join(CHARTS, 'hotel-booking', 'values.yaml'), 'utf8')) as {
+      env: { OPENSEARCH_URL: string };
+      opensearch: { caSecret: string; credentialsSecret: string };
+    };
+    const spec = one(defaults, 'OpenSearchCluster').spec;
+    const url = new URL(hotel.env.OPENSEARCH_URL);
+    expect(url.protocol).toBe('https:');
+    expect(url.hostname).toBe(spec.security.tls.http.customFQDN);
+    expect(Number(url.port)).toBe(spec.general.httpPort);
+    expect(secretIn(defaults, 'platform', hotel.opensearch.caSecret).data).toHaveProperty([
+      'ca.crt',
+    ]);
+    expect(secretIn(defaults, 'platform', hotel.opensearch.credentialsSecret).data).toHaveProperty(
+      'password',
+    );
   });
 
   test('its volumes use the chart’s storage class', async () => {
@@ -266,7 +378,13 @@ describe('switches and labels', () => {
         'app.kubernetes.io/part-of': 'platform',
         'app.kubernetes.io/component': expect.any(String),
       });
-      expect(object.metadata.namespace).toBe(NAMESPACE);
+      // The OpenSearch clients' copies of the CA and the account go to opensearch.clientNamespaces.
+      const copy =
+        object.kind === 'Secret' &&
+        object.metadata.labels?.['app.kubernetes.io/component'] === 'opensearch';
+      expect(object.metadata.namespace).toBe(
+        copy && object.metadata.namespace !== NAMESPACE ? 'platform' : NAMESPACE,
+      );
     }
   });
 

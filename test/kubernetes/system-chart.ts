@@ -40,11 +40,12 @@ export interface Container {
   livenessProbe?: { httpGet: { path: string } };
   startupProbe?: { httpGet: { path: string } };
   lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 interface PodSpec {
   securityContext: Record<string, unknown>;
   containers: Container[];
-  volumes: { name: string; emptyDir?: object }[];
+  volumes: { name: string; emptyDir?: object; secret?: object }[];
   automountServiceAccountToken: boolean;
 }
 export type Deployment = Rendered & {
@@ -155,6 +156,29 @@ export function describeSystemChart(spec: SystemChartSpec): void {
         }
         // Node writes temporary files; the read-only root needs a writable /tmp.
         expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } });
+      }
+    });
+
+    it('mounts only the pod’s volumes, and nothing writable but /tmp', () => {
+      for (const deployment of byKind(rendered.defaults(), 'Deployment') as Deployment[]) {
+        const pod = deployment.spec.template.spec;
+        const volumes = pod.volumes.map((v) => v.name);
+        for (const container of pod.containers) {
+          for (const mount of container.volumeMounts ?? []) {
+            expect([deployment.metadata.name, volumes]).toEqual([
+              deployment.metadata.name,
+              expect.arrayContaining([mount.name]),
+            ]);
+            const writable = mount.readOnly !== true;
+            expect([mount.mountPath, writable]).toEqual([mount.mountPath, mount.name === 'tmp']);
+          }
+        }
+        // every volume is used
+        const mounted = pod.containers.flatMap((c) => (c.volumeMounts ?? []).map((m) => m.name));
+        expect([deployment.metadata.name, mounted]).toEqual([
+          deployment.metadata.name,
+          expect.arrayContaining(volumes),
+        ]);
       }
     });
 

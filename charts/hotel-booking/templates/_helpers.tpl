@@ -1,16 +1,18 @@
 {{/*
 The roles of the hotel booking system: the name a role runs under (its
 component label, its objects' names and the argument of main.ts), the values
-block that configures it, and the variable its port is passed in. A new role is
-one more line here, a values block, and six one-line template files.
+block that configures it, the variable its port is passed in, and whether it
+opens the search index (services/hotel-booking/src/service.ts), which gets it
+OpenSearch's CA and account. A new role is one more line here, a values block,
+and six one-line template files.
 */}}
 {{- define "hotel-booking.roles" -}}
-api: { values: api, portVariable: PORT }
-hold-releaser: { values: holdReleaser, portVariable: RELEASER_PORT }
-event-relay: { values: eventRelay, portVariable: RELAY_PORT }
-notifier: { values: notifier, portVariable: NOTIFIER_PORT }
-archiver: { values: archiver, portVariable: ARCHIVER_PORT }
-search-indexer: { values: searchIndexer, portVariable: SEARCH_INDEXER_PORT }
+api: { values: api, portVariable: PORT, search: true }
+hold-releaser: { values: holdReleaser, portVariable: RELEASER_PORT, search: false }
+event-relay: { values: eventRelay, portVariable: RELAY_PORT, search: false }
+notifier: { values: notifier, portVariable: NOTIFIER_PORT, search: false }
+archiver: { values: archiver, portVariable: ARCHIVER_PORT, search: false }
+search-indexer: { values: searchIndexer, portVariable: SEARCH_INDEXER_PORT, search: true }
 {{- end -}}
 
 {{/* The arguments for the library's templates, one role at a time (root added by the caller). */}}
@@ -20,12 +22,22 @@ search-indexer: { values: searchIndexer, portVariable: SEARCH_INDEXER_PORT }
 {{- if not $role -}}
 {{- fail (printf "hotel-booking has no role %q" .name) -}}
 {{- end -}}
+{{- $env := include "hotel-booking.secretEnv" $root | trim -}}
+{{- $volumes := "" -}}
+{{- $mounts := "" -}}
+{{- if $role.search -}}
+{{- $env = printf "%s\n%s" $env (include "hotel-booking.searchEnv" $root | trim) | trim -}}
+{{- $volumes = include "hotel-booking.searchVolumes" $root | trim -}}
+{{- $mounts = include "hotel-booking.searchVolumeMounts" $root | trim -}}
+{{- end -}}
 {{- toYaml (dict
       "name" .name
       "component" (get $root.Values $role.values)
       "args" (list "services/hotel-booking/src/main.ts" .name)
       "portVariable" $role.portVariable
-      "extraEnv" (include "hotel-booking.secretEnv" $root | trim)) -}}
+      "extraEnv" $env
+      "extraVolumes" $volumes
+      "extraVolumeMounts" $mounts) -}}
 {{- end -}}
 
 {{/* Calls a library template for one role: (dict "root" $ "name" "api" "template" "deployment"). */}}
@@ -74,4 +86,54 @@ checked against the public development secret, and the API warns).
       name: {{ $secret }}
       key: PAYMENT_WEBHOOK_SECRET
       optional: true
+{{- end -}}
+
+
+{{/*
+OpenSearch's CA and account, for the roles that open the search index. The CA
+certificate is mounted from opensearch.caSecret (key ca.crt) and named by
+OPENSEARCH_CA_FILE; the account comes from opensearch.credentialsSecret (keys
+username and password). charts/infra copies both into this namespace. An empty
+name leaves that part out: the system's default CAs, or no credentials.
+*/}}
+{{- define "hotel-booking.searchCaDir" -}}
+/etc/platform/opensearch-ca
+{{- end -}}
+
+{{- define "hotel-booking.searchEnv" -}}
+{{- with .Values.opensearch.caSecret }}
+- name: OPENSEARCH_CA_FILE
+  value: {{ printf "%s/ca.crt" (include "hotel-booking.searchCaDir" $) | quote }}
+{{- end }}
+{{- with .Values.opensearch.credentialsSecret }}
+- name: OPENSEARCH_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: username
+- name: OPENSEARCH_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: password
+{{- end }}
+{{- end -}}
+
+{{- define "hotel-booking.searchVolumes" -}}
+{{- with .Values.opensearch.caSecret }}
+- name: opensearch-ca
+  secret:
+    secretName: {{ . }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+{{- end -}}
+
+{{- define "hotel-booking.searchVolumeMounts" -}}
+{{- if .Values.opensearch.caSecret }}
+- name: opensearch-ca
+  mountPath: {{ include "hotel-booking.searchCaDir" . }}
+  readOnly: true
+{{- end }}
 {{- end -}}

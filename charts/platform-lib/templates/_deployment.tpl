@@ -1,11 +1,14 @@
 {{/*
 A service's Deployment:
   (dict "root" $ "name" "api" "component" .Values.api
-        "args" (list "services/x/src/main.ts" "api") "portVariable" "PORT" "extraEnv" "<yaml>")
+        "args" (list "services/x/src/main.ts" "api") "portVariable" "PORT" "extraEnv" "<yaml>"
+        "extraVolumes" "<yaml>" "extraVolumeMounts" "<yaml>")
 The component's values give port, replicas, resources, drainSeconds and env;
 the chart's values give the image, env shared by every component and pod
 annotations; extraEnv adds env entries the chart computes (Secret references,
-other services' addresses).
+other services' addresses). extraVolumes and extraVolumeMounts (optional, YAML
+lists) add pod volumes and the container's mounts of them, after the /tmp every
+pod has; every extra mount is read-only, the root filesystem's rule.
 */}}
 {{- define "platform-lib.deployment" -}}
 {{- $c := .component -}}
@@ -109,8 +112,15 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- range $mount := (.extraVolumeMounts | default "" | fromYamlArray) }}
+            {{- $_ := set $mount "readOnly" true }}
+            {{- toYaml (list $mount) | nindent 12 }}
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with .extraVolumes }}
+        {{- . | nindent 8 }}
+        {{- end }}
 {{- end -}}
