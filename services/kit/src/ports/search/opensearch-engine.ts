@@ -339,8 +339,6 @@ class OpenSearchIndex implements SearchIndex {
 
   async search(query: SearchQuery): Promise<SearchPage> {
     const plan = planQuery(this.spec, query);
-    // OpenSearch's own cursors never hold null (missing values sort by a sentinel).
-    if (plan.after?.includes(null)) throw searchError('invalid_cursor', { field: 'cursor' });
     const { body } = await this.#client.search({
       index: this.#alias,
       body: {
