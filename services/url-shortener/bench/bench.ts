@@ -263,7 +263,7 @@ async function writeResults(scenarios: Scenario[]): Promise<void> {
       `Load from wrk (1 thread, ${CONNECTIONS} connections, ${DURATION_S} s after a 2 s ` +
       'warm-up) on the same machine; creates and cold reads (each code once) from autocannon. ' +
       `Median of ${ROUNDS} rounds. ` +
-      'The ratio is the median over the rounds of each round\'s figure against the bare ' +
+      "The ratio is the median over the rounds of each round's figure against the bare " +
       '`node:http` server of the same round.',
     '',
     '| scenario | req/s | ratio to bare | p50 ms | p99 ms | failed |',
