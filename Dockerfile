@@ -12,6 +12,7 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY services/hotel-booking/package.json services/hotel-booking/
 COPY services/kit/package.json services/kit/
+COPY services/navigation/package.json services/navigation/
 COPY services/platform/package.json services/platform/
 COPY services/url-shortener/package.json services/url-shortener/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
