@@ -55,16 +55,17 @@ export class KafkaEventLog implements EventLog {
     if (this.#knownTopics.has(topic)) return;
     const admin = await this.#adminClient();
     // Asking first keeps kafkajs from logging an error for a topic that exists.
-    if ((await admin.listTopics()).includes(topic)) {
-      this.#knownTopics.add(topic);
-      return;
+    if (!(await admin.listTopics()).includes(topic)) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic, numPartitions: options.partitions ?? this.#options.defaultPartitions ?? 4 },
+        ],
+      });
     }
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: options.partitions ?? this.#options.defaultPartitions ?? 4 },
-      ],
-    });
+    // Another process may have created it a moment ago, before its partitions
+    // had leaders: using it then fails with "does not host this topic-partition".
+    await awaitLeaders(admin, topic);
     this.#knownTopics.add(topic);
   }
 
@@ -189,5 +190,22 @@ export class KafkaEventLog implements EventLog {
       return producer;
     })();
     return this.#producer;
+  }
+}
+
+/** Waits until every partition of the topic has a leader the brokers agree on (up to 30 s). */
+async function awaitLeaders(admin: Admin, topic: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      // Metadata of a new topic reaches every broker a little after its creation.
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has partitions without a leader`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
