@@ -301,7 +301,8 @@ function reserve(userId, roomId, startDay, endDay, op, responseCallback) {
   return http.post(`${BASE_URL}/bookings`, JSON.stringify(body), params);
 }
 
-// The payment provider signs its callbacks (services/hotel-booking/src/domain/payment-signature.ts):
+// The payment provider signs its callbacks (see services/hotel-booking/src/domain/
+// payment-signature.ts):
 // HMAC-SHA256 of the booking id and the fields, one per line, with the shared secret.
 const PAYMENT_SECRET = __ENV.PAYMENT_WEBHOOK_SECRET || 'platform-dev-payment-webhook-secret';
 

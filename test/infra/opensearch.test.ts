@@ -112,7 +112,10 @@ const SETTINGS = {
   },
 };
 
-/** Version 2 adds a sortable folded name: a change to an existing field, so a new index and a reindex. */
+/**
+ * Version 2 adds a sortable folded name: a change to an existing field, so a new index and a
+ * reindex.
+ */
 const mappings = (version: 1 | 2) => ({
   dynamic: 'strict',
   properties: {

@@ -224,7 +224,8 @@ describe.each(charts)('chart %s', (chart) => {
 });
 
 test('an upgrade of the infra chart keeps its OpenSearch CA and admin password', async () => {
-  // Installed for real this time (stored, no operator to act on it), so the chart's lookups find it.
+  // Installed for real this time (stored, no operator to act on it), so the chart's lookups find
+  // it.
   const dir = mkdtempSync(join(tmpdir(), 'infra-upgrade-'));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, server!.kubeConfig.exportConfig(), { mode: 0o600 });

@@ -207,7 +207,8 @@ describe('OpenSearch', () => {
   test('the CA Secret has the keys the operator reads, and a CA that signs', () => {
     const spec = one(defaults, 'OpenSearchCluster').spec;
     const secret = secretIn(defaults, NAMESPACE, spec.security.tls.http.caSecret.name);
-    // The operator reads ca.crt and ca.key (tls.crt and tls.key are the same pair, cert-manager's layout).
+    // The operator reads ca.crt and ca.key (tls.crt and tls.key are the same pair, cert-manager's
+    // layout).
     expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
     expect(secret.type).toBe('kubernetes.io/tls');
     expect(secret.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');

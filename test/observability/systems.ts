@@ -20,22 +20,7 @@ export interface ObservedSystem {
   k6Env: Record<string, string>;
   /** Lines the k6 summary must show: each SLO threshold, held. */
   thresholds: string[];
-  /** Queries that cannot return series yet, and why. */
-  expectedEmpty: ExpectedEmpty[];
   stop(): Promise<void>;
-}
-
-/**
- * Dashboard queries of something the system does not do yet. They must
- * return nothing while `stillHolds()` says so (a query with series would mean
- * the reason is stale), and are checked like any other query once it does not.
- */
-export interface ExpectedEmpty {
-  /** Matched against each query's expression. */
-  matches: RegExp;
-  reason: string;
-  /** Asks the running system whether the reason still holds. */
-  stillHolds(): Promise<boolean>;
 }
 
 interface Run {
@@ -151,7 +136,6 @@ export async function startUrlShortener(run: Run): Promise<ObservedSystem> {
       "http_req_duration{op:create}\n    ✓ 'p(95)<250'",
       "http_req_failed\n    ✓ 'rate<0.001'",
     ],
-    expectedEmpty: [],
     stop: () => stopAll(processes),
   };
 }
@@ -217,7 +201,6 @@ export async function startHotelBooking(run: Run): Promise<ObservedSystem> {
       "http_req_failed\n    ✓ 'rate<0.001'",
       "checks\n    ✓ 'rate>0.999'",
     ],
-    expectedEmpty: [],
     async stop() {
       await stopAll(processes);
       await database.drop();

@@ -127,8 +127,8 @@ export class BookingService {
 
   /** The booking, live or archived, when it belongs to the user; others get not-found. */
   async get(id: string, userId: string): Promise<Booking> {
-    const booking = await this.#lookUp(id);
-    if (!booking || booking.userId !== userId) throw hotelError('booking_not_found');
+    const { booking } = await this.#find(id);
+    if (booking.userId !== userId) throw hotelError('booking_not_found');
     return booking;
   }
 
@@ -187,19 +187,10 @@ export class BookingService {
 
   /** A payment provider's callback: succeeded with its reference, or failed. */
   async pay(id: string, payment: PaymentRequest): Promise<BookingOutcome> {
-    if (payment.status === 'succeeded' && payment.amount !== undefined) {
-      const { booking } = await this.#find(id);
-      if (payment.amount !== booking.amount) {
-        throw hotelError('amount_mismatch', {
-          field: 'amount',
-          message: `the booking costs ${booking.amount}, the payment was ${payment.amount}`,
-        });
-      }
-    }
     const outcome =
       payment.status === 'failed'
         ? await this.#paymentFailed(id)
-        : await this.#paymentSucceeded(id, payment.reference);
+        : await this.#paymentSucceeded(id, payment.reference, payment.amount);
     this.#metrics.payments.inc({ outcome: outcome.outcome });
     if (outcome.refund) this.#metrics.refunds.inc({ reason: outcome.refund.reason });
     return outcome;
@@ -250,9 +241,20 @@ export class BookingService {
     return released;
   }
 
-  async #paymentSucceeded(id: string, reference: string): Promise<BookingOutcome> {
+  async #paymentSucceeded(
+    id: string,
+    reference: string,
+    amount: number | undefined,
+  ): Promise<BookingOutcome> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const { booking, archived } = await this.#find(id);
+      // The amount is fixed when the rooms are held, so one look settles it.
+      if (amount !== undefined && amount !== booking.amount) {
+        throw hotelError('amount_mismatch', {
+          field: 'amount',
+          message: `the booking costs ${booking.amount}, the payment was ${amount}`,
+        });
+      }
       const now = this.#now();
       // An archived booking is final: its rooms are not held again, the payment is refunded.
       const policy = archived ? 'refund' : this.#settings.latePaymentPolicy;
@@ -319,10 +321,6 @@ export class BookingService {
     const archived = await this.#archive.find(id);
     if (!archived) throw hotelError('booking_not_found');
     return { booking: archived, archived: true };
-  }
-
-  async #lookUp(id: string): Promise<Booking | undefined> {
-    return (await this.#bookings.find(id)) ?? (await this.#archive.find(id));
   }
 }
 

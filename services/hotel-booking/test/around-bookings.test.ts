@@ -334,7 +334,7 @@ describe.each<[string, Servers]>([
     expect(await find('q=mountain')).toEqual([]);
   });
 
-  it('takes payment callbacks only when the provider signed them, for the right amount', async () => {
+  it('takes payment callbacks only signed by the provider, for the right amount', async () => {
     const { roomIds } = await hotelWithRooms(system.url, [{ id: 'sig-room', quantity: 2 }]);
     const held = await book(roomIds[0]!, 9);
     const id = held.body.id;
@@ -422,7 +422,7 @@ describe.each<[string, Servers]>([
 });
 
 describe('the outbox with no relay running (Kafka and MySQL)', () => {
-  it('keeps the events of acknowledged changes until a relay starts, then delivers them', async () => {
+  it('keeps events of acknowledged changes until a relay starts, then delivers them', async () => {
     const data = await storage('all-real');
     const db = data.open();
     const user = `outbox-${randomUUID().slice(0, 8)}`;

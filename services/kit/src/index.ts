@@ -48,7 +48,7 @@ export type {
 } from './ports/event-log/event-log.ts';
 export { KafkaEventLog } from './ports/event-log/kafka-event-log.ts';
 export { MemoryEventLog } from './ports/event-log/memory-event-log.ts';
-export { MysqlRelational } from './ports/relational/mysql-relational.ts';
+export { isDeadlock, MysqlRelational } from './ports/relational/mysql-relational.ts';
 export {
   ConstraintViolation,
   type ExecResult,

@@ -27,7 +27,7 @@ describe('connectInfra: search', () => {
     await Promise.all([first.close(), second.close()]);
   });
 
-  it('opens OpenSearch when OPENSEARCH_URL is set, and is not ready while it is unreachable', async () => {
+  it('opens OpenSearch when OPENSEARCH_URL is set, not ready while unreachable', async () => {
     const config = parseConfig(infraSchema, {
       DATA_DIR,
       OPENSEARCH_URL: 'http://127.0.0.1:1',

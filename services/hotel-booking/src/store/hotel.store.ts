@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConstraintViolation, type Queryable, type Relational } from '@platform/kit';
+import { ConstraintViolation, isDeadlock, type Queryable, type Relational } from '@platform/kit';
 import { addDays, nightsOf, type CalendarDate } from '../domain/dates.ts';
 import { enqueue, TOPICS, type HotelEventData, type HotelEventType } from '../events.ts';
 
@@ -86,7 +86,6 @@ type RoomRow = {
   version: number;
 };
 
-const MYSQL_DEADLOCK = 1213;
 const PUT_ROOM_ATTEMPTS = 8;
 
 /** A bounded number of rows per INSERT keeps statements well under max_allowed_packet. */
@@ -188,8 +187,7 @@ export class HotelStore {
         return await this.#putRoomOnce(hotelId, roomId, fields, window, now);
       } catch (error) {
         const duplicate = error instanceof ConstraintViolation && error.kind === 'unique';
-        const deadlock = (error as { errno?: number }).errno === MYSQL_DEADLOCK;
-        if (!(duplicate || deadlock) || attempt >= PUT_ROOM_ATTEMPTS) throw error;
+        if (!(duplicate || isDeadlock(error)) || attempt >= PUT_ROOM_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }

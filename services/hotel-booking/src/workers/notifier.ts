@@ -45,7 +45,10 @@ export function notificationText(type: BookingEventType, data: BookingEventData)
   const money = (amount: number) => `${(amount / 100).toFixed(2)} ${booking.currency}`;
   switch (type) {
     case 'booking.reserved':
-      return `${stay} held for you until ${new Date(booking.expiresAt).toISOString()}; pay ${money(booking.amount)} to confirm.`;
+      return (
+        `${stay} held for you until ${new Date(booking.expiresAt).toISOString()}; ` +
+        `pay ${money(booking.amount)} to confirm.`
+      );
     case 'booking.booked':
     case 'booking.rereserved':
       return `Your booking of ${stay} is confirmed; invoice ${booking.invoiceId ?? '-'}.`;
@@ -54,7 +57,9 @@ export function notificationText(type: BookingEventType, data: BookingEventData)
         ? `Your booking of ${stay} is cancelled; ${money(refund.amount)} will be refunded.`
         : `Your hold on ${stay} is cancelled (${booking.cancelReason ?? 'cancelled'}).`;
     case 'booking.refunded':
-      return `A payment of ${money(refund?.amount ?? booking.amount)} for ${stay} will be refunded.`;
+      return (
+        `A payment of ${money(refund?.amount ?? booking.amount)} for ${stay} ` + 'will be refunded.'
+      );
   }
 }
 

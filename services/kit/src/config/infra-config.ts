@@ -24,7 +24,7 @@ export const infraSchema = z.object({
   OPENSEARCH_URL: z
     .url({ protocol: /^https?$/, hostname: /./, message: 'expected http(s)://host:port' })
     .optional(),
-  /** A PEM file of the CA that signed OpenSearch's certificate, when the system does not trust it. */
+  /** A PEM file of the CA that signed OpenSearch's certificate, if the system does not trust it. */
   OPENSEARCH_CA_FILE: z.string().min(1).optional(),
   OPENSEARCH_USERNAME: z.string().min(1).optional(),
   OPENSEARCH_PASSWORD: z.string().min(1).optional(),

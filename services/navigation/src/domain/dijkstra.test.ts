@@ -2,7 +2,9 @@ import { bellmanFordCosts, shortestPathViolation } from './bellman-ford.ts';
 import { Dijkstra, edgeSource } from './dijkstra.ts';
 import { buildRoadGraph, type EdgeSpec, type RoadGraph } from './road-graph.ts';
 
-/** A graph of `count` nodes on a line of longitudes, with edges given as [from, to, metres, km/h]. */
+/**
+ * A graph of `count` nodes on a line of longitudes, with edges given as [from, to, metres, km/h].
+ */
 function graphOf(count: number, edges: [number, number, number, number][]): RoadGraph {
   const nodes = Array.from({ length: count }, (_, i) => ({ lat: 0, lon: i / 1000, osmId: i + 1 }));
   const specs: EdgeSpec[] = edges.map(([from, to, lengthM, speedKmh], i) => ({

@@ -4,7 +4,10 @@ const KMH_PER_KNOT = 1.852;
 /** Walking pace, what `maxspeed=walk` asks of a car. */
 export const WALK_KMH = 6;
 
-/** Implicit limits written as `<country>:<zone>`, for the zones whose meaning is the same almost everywhere. */
+/**
+ * Implicit limits written as `<country>:<zone>`, for the zones whose meaning is the same almost
+ * everywhere.
+ */
 const ZONE_KMH: Record<string, number> = {
   urban: 50,
   rural: 90,

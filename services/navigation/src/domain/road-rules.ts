@@ -27,7 +27,9 @@ export const CLASS_SPEED_KMH: Readonly<Record<string, number>> = {
 export const MIN_SPEED_KMH = 5;
 export const MAX_SPEED_KMH = 140;
 
-/** Access values that shut cars out. Anything else (yes, destination, customers, …) lets them in. */
+/**
+ * Access values that shut cars out. Anything else (yes, destination, customers, …) lets them in.
+ */
 const DENYING_ACCESS = new Set([
   'no',
   'private',
@@ -42,7 +44,10 @@ const DENYING_ACCESS = new Set([
   'discouraged',
 ]);
 
-/** Most specific first: `motorcar` overrides `motor_vehicle`, which overrides `vehicle`, then `access`. */
+/**
+ * Most specific first: `motorcar` overrides `motor_vehicle`, which overrides `vehicle`, then
+ * `access`.
+ */
 const ACCESS_KEYS = ['motorcar', 'motor_vehicle', 'vehicle', 'access'];
 
 /** `service=*` values a car cannot use even though the highway is `service`. */

@@ -45,7 +45,10 @@ export interface ImportedGraph {
   summary: ImportSummary;
 }
 
-/** An edge between two distinct nodes at the same position still costs something, so no edge is free. */
+/**
+ * An edge between two distinct nodes at the same position still costs something, so no edge is
+ * free.
+ */
 export const MIN_EDGE_M = 0.01;
 
 interface OsmEntity {

@@ -95,10 +95,12 @@ export class KafkaEventLog implements EventLog {
       options.onStopped?.(payload.error);
     });
     await consumer.connect();
-    await consumer.subscribe({
-      topics: options.topics.map((t) => this.#name(t)),
-      fromBeginning: true,
-    });
+    // On a broker that has just started, or a topic just created elsewhere, the
+    // metadata can still say "does not host this topic-partition": kafkajs calls
+    // that retriable, and so do we, for a while.
+    await whileRetriable(() =>
+      consumer.subscribe({ topics: options.topics.map((t) => this.#name(t)), fromBeginning: true }),
+    );
     const unprefixed = (topic: string) => topic.slice(this.#name('').length);
     const maxBatch = options.maxBatchSize ?? 500;
 
@@ -207,5 +209,18 @@ async function awaitLeaders(admin: Admin, topic: string): Promise<void> {
     }
     if (Date.now() > deadline) throw new Error(`topic ${topic} has partitions without a leader`);
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Runs fn again while it fails with an error kafkajs marks retriable, for up to 30 s. */
+async function whileRetriable<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 }

@@ -66,8 +66,7 @@ export class MysqlRelational implements Relational {
         return result;
       } catch (error) {
         await connection.rollback().catch(() => undefined);
-        const code = (error as { errno?: number }).errno;
-        if (code !== DEADLOCK || attempt >= ATTEMPTS) throw error;
+        if (!isDeadlock(error) || attempt >= ATTEMPTS) throw error;
       } finally {
         connection.release();
       }
@@ -156,4 +155,9 @@ function translate(error: unknown): unknown {
   const kind = code === undefined ? undefined : CONSTRAINT_KINDS[code];
   if (!kind) return error;
   return new ConstraintViolation(kind, (error as Error).message, { cause: error });
+}
+
+/** MySQL chose this transaction as a deadlock's victim and rolled it back; running it again may work. */
+export function isDeadlock(error: unknown): boolean {
+  return (error as { errno?: number } | undefined)?.errno === DEADLOCK;
 }

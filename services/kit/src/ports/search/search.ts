@@ -109,7 +109,9 @@ export interface SearchQuery {
   /** The text fields to search; all of them by default. */
   fields?: string[];
   filters?: Filter[];
-  /** Ties are broken by document id; by default, by score. Documents lacking the field come last. */
+  /**
+   * Ties are broken by document id; by default, by score. Documents lacking the field come last.
+   */
   sort?: SortKey[];
   /** Page size, 1 to 100; 10 by default. */
   limit?: number;
