@@ -1,5 +1,6 @@
 export { importOsm, type ImportedGraph, type ImportSummary } from './import/osm-import.ts';
-export { Dijkstra, type Route } from './domain/dijkstra.ts';
+export { Dijkstra } from './domain/dijkstra.ts';
+export type { Endpoint, Route, Router } from './domain/router.ts';
 export { NodeGrid, type Snap } from './domain/node-grid.ts';
 export type { Metric, RoadGraph } from './domain/road-graph.ts';
 export { navigationErrors, navigationError } from './errors.ts';

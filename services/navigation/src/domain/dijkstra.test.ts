@@ -64,8 +64,27 @@ describe('Dijkstra', () => {
       edges: [],
       distanceM: 0,
       durationS: 0,
+      cost: 0,
       settled: 1,
     });
+  });
+
+  it('starts from the cheapest source and ends at the cheapest target, their costs counted', () => {
+    // A line 0 - 1 - 2 - 3 - 4 of 100 m roads: a point between 1 and 2, 30 m from 1, routed to
+    // a point between 3 and 4, 10 m from 4.
+    const line = graphOf(5, [0, 1, 2, 3].flatMap((i) => twoWay(i, i + 1, 100, 36)));
+    const route = new Dijkstra(line).route(
+      [
+        { node: 1, cost: 30 },
+        { node: 2, cost: 70 },
+      ],
+      [
+        { node: 3, cost: 90 },
+        { node: 4, cost: 10 },
+      ],
+      'distance',
+    );
+    expect(route).toMatchObject({ reachable: true, nodes: [2, 3, 4], distanceM: 200, cost: 280 });
   });
 
   it('follows one-way streets only forwards', () => {

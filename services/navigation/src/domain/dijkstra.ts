@@ -1,18 +1,6 @@
 import { BinaryHeap } from './binary-heap.ts';
 import { edgeWeights, type Metric, type RoadGraph } from './road-graph.ts';
-
-export type Route =
-  | {
-      reachable: true;
-      /** Graph nodes from origin to destination, both included. */
-      nodes: number[];
-      /** Edge indexes along the route, one fewer than the nodes. */
-      edges: number[];
-      distanceM: number;
-      durationS: number;
-      settled: number;
-    }
-  | { reachable: false; settled: number };
+import { endpoints, type Endpoint, type Route, type Router } from './router.ts';
 
 /**
  * Plain Dijkstra on the full graph with a binary heap, stopping when the destination is
@@ -20,7 +8,7 @@ export type Route =
  * stamp marks which labels belong to the current query), so a query allocates only its path.
  * Not safe to share between concurrent callers, which in Node means nothing.
  */
-export class Dijkstra {
+export class Dijkstra implements Router {
   readonly #graph: RoadGraph;
   readonly #cost: Float64Array;
   readonly #parentEdge: Int32Array;
@@ -38,18 +26,25 @@ export class Dijkstra {
     this.#heap = new BinaryHeap(1024);
   }
 
-  /** The cheapest route by travel time or by distance, or unreachable. */
-  route(from: number, to: number, metric: Metric): Route {
-    const settled = this.#search(from, to, metric);
-    if (this.#stamp[to] !== this.#generation || this.#settledStamp[to] !== this.#generation) {
-      return { reachable: false, settled };
-    }
-    return { reachable: true, ...this.#path(from, to), settled };
+  /**
+   * The cheapest route by travel time or by distance between any source and any target
+   * (their endpoint costs included), or unreachable.
+   */
+  route(
+    from: number | readonly Endpoint[],
+    to: number | readonly Endpoint[],
+    metric: Metric,
+  ): Route {
+    const targets = endpoints(to);
+    for (const target of targets) this.#checkNode(target.node);
+    const { settled, best, bestCost } = this.#search(endpoints(from), targets, metric);
+    if (best === -1) return { reachable: false, settled };
+    return { reachable: true, ...this.#path(best), cost: bestCost, settled };
   }
 
   /** Cost from `from` to every node (Infinity where unreachable): a full shortest-path tree. */
   costs(from: number, metric: Metric): { cost: Float64Array; settled: number } {
-    const settled = this.#search(from, -1, metric);
+    const { settled } = this.#search(endpoints(from), [], metric);
     const cost = new Float64Array(this.#graph.nodeCount).fill(Infinity);
     for (let n = 0; n < this.#graph.nodeCount; n++) {
       if (this.#stamp[n] === this.#generation) cost[n] = this.#cost[n]!;
@@ -57,28 +52,51 @@ export class Dijkstra {
     return { cost, settled };
   }
 
-  #search(from: number, to: number, metric: Metric): number {
+  /**
+   * Settles nodes in cost order from the sources until no unsettled node can improve the best
+   * target (every node when there are no targets).
+   */
+  #search(
+    sources: readonly Endpoint[],
+    targets: readonly Endpoint[],
+    metric: Metric,
+  ): { settled: number; best: number; bestCost: number } {
     const graph = this.#graph;
-    this.#checkNode(from);
-    if (to !== -1) this.#checkNode(to);
     const weights = edgeWeights(graph, metric);
     const generation = this.#nextGeneration();
     const heap = this.#heap;
     heap.clear();
 
-    this.#stamp[from] = generation;
-    this.#cost[from] = 0;
-    this.#parentEdge[from] = -1;
-    heap.push(0, from);
+    for (const { node, cost } of sources) {
+      this.#checkNode(node);
+      if (this.#stamp[node] === generation && this.#cost[node]! <= cost) continue;
+      this.#stamp[node] = generation;
+      this.#cost[node] = cost;
+      this.#parentEdge[node] = -1;
+      heap.push(cost, node);
+    }
+
+    // A node's cost still to pay on arrival when it is a target; the best target so far.
+    const remaining = new Map<number, number>();
+    for (const { node, cost } of targets) {
+      remaining.set(node, Math.min(cost, remaining.get(node) ?? Infinity));
+    }
+    let best = -1;
+    let bestCost = Infinity;
     let settled = 0;
 
     while (heap.size > 0) {
       const key = heap.peekKey();
+      if (key >= bestCost) break;
       const node = heap.pop();
       if (this.#settledStamp[node] === generation || key > this.#cost[node]!) continue;
       this.#settledStamp[node] = generation;
       settled++;
-      if (node === to) break;
+      const tail = remaining.get(node);
+      if (tail !== undefined && key + tail < bestCost) {
+        best = node;
+        bestCost = key + tail;
+      }
 
       for (let e = graph.firstEdge[node]!, end = graph.firstEdge[node + 1]!; e < end; e++) {
         const target = graph.edgeTarget[e]!;
@@ -91,28 +109,20 @@ export class Dijkstra {
         }
       }
     }
-    return settled;
+    return { settled, best, bestCost };
   }
 
-  #path(from: number, to: number): Omit<Route & { reachable: true }, 'reachable' | 'settled'> {
-    const graph = this.#graph;
+  #path(to: number): { nodes: number[]; edges: number[]; distanceM: number; durationS: number } {
     const edges: number[] = [];
-    for (let node = to; node !== from;) {
-      const edge = this.#parentEdge[node]!;
+    for (
+      let node = to, edge = this.#parentEdge[node]!;
+      edge !== -1;
+      edge = this.#parentEdge[node]!
+    ) {
       edges.push(edge);
-      node = edgeSource(graph, edge);
+      node = edgeSource(this.#graph, edge);
     }
-    edges.reverse();
-
-    const nodes = [from];
-    let distanceM = 0;
-    let durationS = 0;
-    for (const edge of edges) {
-      nodes.push(graph.edgeTarget[edge]!);
-      distanceM += graph.edgeLengthM[edge]!;
-      durationS += graph.edgeDurationS[edge]!;
-    }
-    return { nodes, edges, distanceM, durationS };
+    return pathOf(this.#graph, edges.reverse(), to);
   }
 
   #checkNode(node: number): void {
@@ -141,4 +151,21 @@ export function edgeSource(graph: RoadGraph, edge: number): number {
     else high = mid - 1;
   }
   return low;
+}
+
+/** Nodes, length and travel time of an edge path; `to` names the node of an empty path. */
+export function pathOf(
+  graph: RoadGraph,
+  edges: number[],
+  to: number,
+): { nodes: number[]; edges: number[]; distanceM: number; durationS: number } {
+  const nodes = [edges.length === 0 ? to : edgeSource(graph, edges[0]!)];
+  let distanceM = 0;
+  let durationS = 0;
+  for (const edge of edges) {
+    nodes.push(graph.edgeTarget[edge]!);
+    distanceM += graph.edgeLengthM[edge]!;
+    durationS += graph.edgeDurationS[edge]!;
+  }
+  return { nodes, edges, distanceM, durationS };
 }
