@@ -6,19 +6,10 @@ import { Dijkstra, edgeSource } from '../src/domain/dijkstra.ts';
 import { haversineM } from '../src/domain/geo.ts';
 import { NodeGrid } from '../src/domain/node-grid.ts';
 import type { Metric, RoadGraph } from '../src/domain/road-graph.ts';
+import { seeded } from '../src/domain/test-graphs.ts';
 import { importOsm, type ImportedGraph } from '../src/import/osm-import.ts';
 
 const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
-
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Plausible sizes of the car graph: the extracts' READMEs give the raw node and way counts. */
 const extracts = [

@@ -1,6 +1,7 @@
 import { bellmanFordCosts, shortestPathViolation } from './bellman-ford.ts';
 import { Dijkstra, edgeSource } from './dijkstra.ts';
 import { buildRoadGraph, type EdgeSpec, type RoadGraph } from './road-graph.ts';
+import { seeded } from './test-graphs.ts';
 
 /**
  * A graph of `count` nodes on a line of longitudes, with edges given as [from, to, metres, km/h].
@@ -24,17 +25,6 @@ function twoWay(from: number, to: number, lengthM: number, speedKmh: number) {
     [from, to, lengthM, speedKmh],
     [to, from, lengthM, speedKmh],
   ] as [number, number, number, number][];
-}
-
-/** A deterministic generator (mulberry32), so a failing case can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('Dijkstra', () => {
