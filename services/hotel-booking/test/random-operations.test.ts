@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Relational } from '@platform/kit';
+import { seeded } from '@platform/kit/testing';
 import { addDays } from '../src/domain/dates.ts';
 import {
   client,
@@ -40,18 +41,6 @@ interface Tally {
   acknowledged: Acknowledged[];
   /** Answers by status and error code, such as `409 rooms_unavailable`. */
   answers: Map<string, number>;
-}
-
-/** mulberry32: seeded, so a failing run can be repeated with HOTEL_TEST_SEED. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -196,7 +185,7 @@ describe.each<[string, Servers]>([
     const initial = new Map(roomIds.map((id, i) => [id, QUANTITIES[i]!]));
     const tally: Tally = { acknowledged: [], answers: new Map() };
 
-    const random = generator(SEED);
+    const random = seeded(SEED);
     await Promise.all(
       Array.from({ length: CLIENTS }, (_, i) =>
         runClient(
@@ -204,7 +193,7 @@ describe.each<[string, Servers]>([
           `guest-${i}-${suffix}`,
           roomIds,
           OPERATIONS / CLIENTS,
-          generator(Math.floor(random() * 2 ** 32)),
+          seeded(Math.floor(random() * 2 ** 32)),
           tally,
         ),
       ),

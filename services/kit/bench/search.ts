@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { infraSchema, loadConfig } from '../src/config/index.ts';
 import { MiniSearchEngine } from '../src/ports/search/minisearch-engine.ts';
 import { OpenSearchEngine } from '../src/ports/search/opensearch-engine.ts';
+import { seeded } from '../src/testing/random.ts';
 import type {
   IndexSpec,
   SearchDocument,
@@ -47,17 +48,6 @@ const spec: IndexSpec = {
     location: { type: 'geo_point' },
   },
 };
-
-/** A small deterministic generator (mulberry32), so every run indexes the same catalogue. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Place {
   name: string;

@@ -11,6 +11,7 @@ export {
 export { cacheContract } from './cache.contract.ts';
 export { eventLogContract } from './event-log.contract.ts';
 export { freePort } from './free-port.ts';
+export { seeded } from './random.ts';
 export { relationalContract } from './relational.contract.ts';
 export { scratchDatabase, type ScratchDatabase } from './scratch-database.ts';
 export { searchContract } from './search.contract.ts';

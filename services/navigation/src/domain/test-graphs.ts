@@ -1,17 +1,9 @@
 // Graphs and randomness for the domain's tests (no test runs from this file).
+import { seeded } from '@platform/kit/testing';
 import { haversineM } from './geo.ts';
 import { buildRoadGraph, type EdgeSpec, type RoadGraph } from './road-graph.ts';
 
-/** A deterministic generator (mulberry32), so a failing case can be replayed. */
-export function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded };
 
 /**
  * Nodes scattered over a square of `spanM` metres near Andorra, each joined to a few of its
