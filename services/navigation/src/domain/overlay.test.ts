@@ -135,8 +135,11 @@ describe('OverlayRouter', () => {
       }
     }
     expect(changed.length).toBeGreaterThan(0);
-    // The cell and the one cell above it at each higher level.
+    // The cell and, as its clique changed, the one cell above it at each higher level.
     expect(overlay.onEdgesChanged(changed)).toBe(3);
+    // Reported again without a change: the cell is recomputed, its clique is the same, and
+    // nothing above it is.
+    expect(overlay.onEdgesChanged(changed)).toBe(1);
     expectSameAsDijkstra(graph, overlay, 11);
 
     // Random edges anywhere, faster and slower.

@@ -5,6 +5,7 @@ import { edgeWeights, type Metric, type RoadGraph } from './road-graph.ts';
 import { endpoints, type Endpoint, type Route, type Router } from './router.ts';
 
 const METRICS: readonly Metric[] = ['time', 'distance'];
+const NO_TARGETS: ReadonlyMap<number, number> = new Map();
 
 /**
  * The boundary of one level's cells. An entry node is the head of an edge coming from another
@@ -97,25 +98,22 @@ export class OverlayRouter implements Router {
     for (const metric of METRICS) this.customize(metric);
   }
 
-  /** Recomputes the cliques of every cell, or of the given cells per level, bottom-up. */
-  customize(metric: Metric, cells?: readonly Set<number>[]): void {
+  /** Recomputes the cliques of every cell for a metric, bottom-up. */
+  customize(metric: Metric): void {
     for (let level = 1; level <= this.partition.levels; level++) {
-      const only = cells?.[level];
-      if (only) for (const cell of only) this.#customizeCell(level, cell, metric);
-      else {
-        for (let cell = 0; cell < this.partition.cellCount[level]!; cell++) {
-          this.#customizeCell(level, cell, metric);
-        }
+      for (let cell = 0; cell < this.partition.cellCount[level]!; cell++) {
+        this.#customizeCell(level, cell, metric);
       }
     }
   }
 
   /**
-   * Travel times of these edges changed (their lengths never do): recomputes the time cliques
-   * of each cell holding one of them inside, at every level. Returns how many cells that was.
+   * Travel times of these edges changed (their lengths never do). A changed edge counts in the
+   * lowest cell that holds both its ends; a cell above counts only when a clique below it came
+   * out different. Returns how many cells were recomputed.
    */
   onEdgesChanged(edges: Iterable<number>): number {
-    const { cellOf, levels } = this.partition;
+    const { cellOf, levels, parentOf } = this.partition;
     const dirty: Set<number>[] = [];
     for (let level = 1; level <= levels; level++) dirty[level] = new Set();
     for (const edge of edges) {
@@ -123,11 +121,22 @@ export class OverlayRouter implements Router {
       const to = this.#graph.edgeTarget[edge]!;
       for (let level = 1; level <= levels; level++) {
         const cell = cellOf[level]![from]!;
-        if (cell === cellOf[level]![to]!) dirty[level]!.add(cell);
+        if (cell === cellOf[level]![to]!) {
+          dirty[level]!.add(cell);
+          break;
+        }
       }
     }
-    this.customize('time', dirty);
-    return dirty.reduce((sum, cells) => sum + cells.size, 0);
+
+    let recomputed = 0;
+    for (let level = 1; level <= levels; level++) {
+      for (const cell of dirty[level]!) {
+        recomputed++;
+        const changed = this.#customizeCell(level, cell, 'time');
+        if (changed && level < levels) dirty[level + 1]!.add(parentOf[level]![cell]!);
+      }
+    }
+    return recomputed;
   }
 
   route(
@@ -227,45 +236,58 @@ export class OverlayRouter implements Router {
 
   /**
    * One cell's clique: a search from each entry inside the cell, one level down, keeping the
-   * cost and the path to each exit.
+   * cost and the path to each exit. True when some cost changed.
    */
-  #customizeCell(level: number, cell: number, metric: Metric): void {
+  #customizeCell(level: number, cell: number, metric: Metric): boolean {
     const overlay = this.#levels[level]!;
     const clique = overlay.clique[metric];
     const exitsFrom = overlay.exitStart[cell]!;
     const exitCount = overlay.exitStart[cell + 1]! - exitsFrom;
     const scope: Scope = { fixedLevel: level - 1, restrictLevel: level, restrictCell: cell };
-    const noTargets = new Map<number, number>();
     const start = [0];
     const items: number[] = [];
+    let changed = false;
 
     let row = overlay.matrixStart[cell]!;
     for (let i = overlay.entryStart[cell]!; i < overlay.entryStart[cell + 1]!; i++) {
       if (exitCount > 0) {
-        this.#search([{ node: overlay.entryNodes[i]!, cost: 0 }], noTargets, metric, scope);
+        this.#search([{ node: overlay.entryNodes[i]!, cost: 0 }], NO_TARGETS, metric, scope);
       }
       for (let j = 0; j < exitCount; j++) {
         const exit = overlay.exitNodes[exitsFrom + j]!;
         const reached = this.#stamp[exit] === this.#generation;
-        clique[row + j] = reached ? this.#cost[exit]! : Infinity;
-        if (reached) for (const hop of this.#hopsTo(exit)) items.push(this.#item(hop));
+        const cost = reached ? this.#cost[exit]! : Infinity;
+        if (clique[row + j] !== cost) changed = true;
+        clique[row + j] = cost;
+        if (reached) this.#pathItems(exit, items);
         start.push(items.length);
       }
       row += exitCount;
     }
     overlay.paths[metric][cell] = { start: Int32Array.from(start), items: Int32Array.from(items) };
+    return changed;
   }
 
-  /** A hop as a path item: its road edge, or its clique arc's global index encoded below 0. */
-  #item(hop: Hop): number {
-    if (hop.level === 0) return hop.edge;
-    const overlay = this.#levels[hop.level]!;
-    const cell = overlay.cellOf[hop.to]!;
+  /** Appends the path items of the last search's path to `node`, in travel order. */
+  #pathItems(node: number, items: number[]): void {
+    const first = items.length;
+    for (let at = node; this.#parentEdge[at] !== -1; at = this.#parentNode[at]!) {
+      const edge = this.#parentEdge[at]!;
+      items.push(edge >= 0 ? edge : this.#arcItem(-1 - edge, this.#parentNode[at]!, at));
+    }
+    // Reverse the appended run in place.
+    for (let i = first, j = items.length - 1; i < j; i++, j--) {
+      [items[i], items[j]] = [items[j]!, items[i]!];
+    }
+  }
+
+  /** A clique arc as a path item: its global index in its level, encoded below 0. */
+  #arcItem(level: number, from: number, to: number): number {
+    const overlay = this.#levels[level]!;
+    const cell = overlay.cellOf[to]!;
     const exitCount = overlay.exitStart[cell + 1]! - overlay.exitStart[cell]!;
     const arc =
-      overlay.matrixStart[cell]! +
-      overlay.entrySlot[hop.from]! * exitCount +
-      overlay.exitSlot[hop.to]!;
+      overlay.matrixStart[cell]! + overlay.entrySlot[from]! * exitCount + overlay.exitSlot[to]!;
     return -arc - 1;
   }
 
@@ -374,7 +396,7 @@ export class OverlayRouter implements Router {
     return { settled, best, bestCost };
   }
 
-  /** The hops of the last search's path to `node`, in travel order. */
+  /** The hops of the last search's path to `node`, in travel order (levels mixed). */
   #hopsTo(node: number): Hop[] {
     const hops: Hop[] = [];
     for (let at = node; this.#parentEdge[at] !== -1; at = this.#parentNode[at]!) {
@@ -392,7 +414,10 @@ export class OverlayRouter implements Router {
   /** Road edges of a path: each clique arc becomes the path stored for it at customization. */
   #unpack(hops: readonly Hop[], metric: Metric): number[] {
     const edges: number[] = [];
-    for (const hop of hops) this.#unpackItem(hop.level, this.#item(hop), metric, edges);
+    for (const hop of hops) {
+      const item = hop.level === 0 ? hop.edge : this.#arcItem(hop.level, hop.from, hop.to);
+      this.#unpackItem(hop.level, item, metric, edges);
+    }
     return edges;
   }
 
