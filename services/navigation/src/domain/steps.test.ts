@@ -42,4 +42,20 @@ describe('buildSteps', () => {
     ]);
     expect(steps[1]!.location).toEqual([7.4, 43.702]);
   });
+
+  it('keeps unnamed ways running straight on in one step, and splits them at a turn', () => {
+    const steps = buildSteps(
+      [
+        piece(1, [43.7, 7.4], [43.701, 7.4]),
+        piece(2, [43.701, 7.4], [43.702, 7.4]),
+        piece(3, [43.702, 7.4], [43.702, 7.401]),
+      ],
+      new Map(),
+    );
+    expect(steps.map((s) => [s.maneuver, s.distanceM])).toEqual([
+      ['depart', 200],
+      ['right', 100],
+      ['arrive', 0],
+    ]);
+  });
 });

@@ -68,13 +68,17 @@ export function buildSteps(pieces: readonly RoutePiece[], labels: WayLabelLookup
         ? bearingDeg(piece.from.lat, piece.from.lon, piece.to.lat, piece.to.lon)
         : undefined;
 
-    if (pieceKey !== key && (piece.lengthM > 0 || steps.length === 0)) {
-      const maneuver =
-        steps.length === 0
-          ? 'depart'
-          : heading === undefined || pieceHeading === undefined
-            ? 'straight'
-            : maneuverFor(pieceHeading - heading);
+    const maneuver =
+      steps.length === 0
+        ? 'depart'
+        : heading === undefined || pieceHeading === undefined
+          ? 'straight'
+          : maneuverFor(pieceHeading - heading);
+    // One unnamed way running straight into another is one stretch of road to the driver.
+    const unnamedRun =
+      maneuver === 'straight' && !label?.name && !label?.ref && key?.startsWith('way/');
+    const starts = pieceKey !== key && !unnamedRun && (piece.lengthM > 0 || steps.length === 0);
+    if (starts) {
       steps.push({
         maneuver,
         name: label?.name ?? null,
@@ -83,8 +87,8 @@ export function buildSteps(pieces: readonly RoutePiece[], labels: WayLabelLookup
         durationS: 0,
         location: [piece.from.lon, piece.from.lat],
       });
-      key = pieceKey;
     }
+    if (starts || unnamedRun) key = pieceKey;
     const step = steps.at(-1)!;
     step.distanceM += piece.lengthM;
     step.durationS += piece.durationS;
