@@ -19,6 +19,7 @@ import {
   placesQuery,
   routeQuery,
   trafficBody,
+  unknownTrafficField,
 } from './requests.ts';
 
 /** What the API serves once the graph and the places are loaded. */
@@ -80,6 +81,8 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
   });
 
   app.post('/traffic', (req, res) => {
+    const unknown = unknownTrafficField(req.body);
+    if (unknown !== undefined) throw invalidField(unknown, 'is not a field of a traffic update');
     const body = parseInput(trafficBody, req.body);
     const selection = body.wayIds ? { wayIds: body.wayIds } : { area: body.area! };
     const change =

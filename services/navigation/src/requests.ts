@@ -96,6 +96,14 @@ const area = z.union(
   { message: 'expected {south, west, north, east} or {lat, lng, radiusM}' },
 );
 
+const TRAFFIC_FIELDS = ['wayIds', 'area', 'speedKmh', 'factor'];
+
+/** A traffic body's first unknown field, named in the 400 (zod names only the body). */
+export function unknownTrafficField(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  return Object.keys(body).find((key) => !TRAFFIC_FIELDS.includes(key));
+}
+
 /** One selection (way ids or an area) and one change (a speed or a factor of free flow). */
 export const trafficBody = z
   .object({

@@ -298,7 +298,8 @@ describe('traffic', () => {
     [{ wayIds: ['x'], speedKmh: 10 }, 'wayIds.0'],
     [{ area: { lat: 43.73, lng: 7.42 }, factor: 0.5 }, 'area'],
     [{ area: { south: 44, west: 7.4, north: 43, east: 7.5 }, factor: 0.5 }, 'area.north'],
-    [{ wayIds: [1], factor: 0.5, colour: 'red' }, 'body'],
+    [{ wayIds: [1], factor: 0.5, colour: 'red' }, 'colour'],
+    [[], 'body'],
   ])('refuses %j naming %s', async (body, field) => {
     const { status, body: answer } = await send('POST', '/traffic', body);
     expect(status).toBe(400);
