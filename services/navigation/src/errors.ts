@@ -16,6 +16,9 @@ export const navigationErrors = {
     status: 422,
     message: 'no road lies within the snapping distance of the point',
   },
+  no_route: { status: 422, message: 'no road route joins the two points' },
+  session_not_started: { status: 409, message: 'send start before pings' },
+  graph_loading: { status: 503, message: 'the road graph is still loading' },
 } as const;
 
 export type NavigationErrorCode = keyof typeof navigationErrors;

@@ -4,3 +4,6 @@ export type { Endpoint, Route, Router } from './domain/router.ts';
 export { NodeGrid, type Snap } from './domain/node-grid.ts';
 export type { Metric, RoadGraph } from './domain/road-graph.ts';
 export { navigationErrors, navigationError } from './errors.ts';
+export { parseNavigationConfig, readConfig, type Config } from './config.ts';
+export { runNavigation, type NavigationOptions, type RunningNavigation } from './service.ts';
+export { ROUTERS, type LiveRouter, type RouterFactory } from './routers.ts';

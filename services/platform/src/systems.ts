@@ -89,4 +89,17 @@ export const SYSTEMS: SystemSpec[] = [
       return (await runHotelBooking(readConfig(), [...ROLES])).lifecycle;
     },
   },
+  {
+    name: 'navigation',
+    port: 8084,
+    entry: entry('navigation'),
+    processes: [{ name: 'api', role: 'api', port: 8084, env: { PORT: '8084' } }],
+    async runInProcess() {
+      const { readConfig, runNavigation } = await import('@platform/navigation');
+      const running = await runNavigation(readConfig());
+      // Ready means routable: wait for the graph, as the launcher waits for /readyz elsewhere.
+      await running.ready;
+      return running.lifecycle;
+    },
+  },
 ];

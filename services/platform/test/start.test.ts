@@ -15,6 +15,7 @@ import { DEFAULT_PAYMENT_SECRET, paymentSignature } from '@platform/hotel-bookin
 const START = fileURLToPath(new URL('../src/start.ts', import.meta.url));
 const BASE = 'http://127.0.0.1:8081';
 const HOTELS = 'http://127.0.0.1:8082';
+const NAVIGATION = 'http://127.0.0.1:8084';
 
 let database: ScratchDatabase | undefined;
 afterAll(async () => {
@@ -166,6 +167,14 @@ async function bookAndPay(): Promise<void> {
   expect(paid.body.outcome).toBe('booked');
 }
 
+/** A route across Andorra la Vella on the default extract. */
+async function route(): Promise<void> {
+  const response = await fetch(`${NAVIGATION}/route?from=42.5078,1.5211&to=42.5063,1.5302`);
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { properties: { distanceM: number } };
+  expect(body.properties.distanceM).toBeGreaterThan(500);
+}
+
 describe('npm start', () => {
   it('runs every system in one process on embedded stand-ins by default', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'start-embedded-'));
@@ -173,8 +182,10 @@ describe('npm start', () => {
     expect(banner).toContain('embedded stand-ins');
     expect(banner).toContain('url-shortener    http://localhost:8081');
     expect(banner).toContain('hotel-booking    http://localhost:8082');
+    expect(banner).toContain('navigation       http://localhost:8084');
     await shortenAndFollow();
     await bookAndPay();
+    await route();
     expect(await stop(child)).toBe(0);
   });
 
@@ -184,6 +195,7 @@ describe('npm start', () => {
     expect(banner).toContain('url-shortener    http://localhost:8081');
     expect(banner).not.toContain('hotel-booking');
     await expect(fetch('http://127.0.0.1:8082/healthz')).rejects.toThrow();
+    await expect(fetch(`${NAVIGATION}/healthz`)).rejects.toThrow();
     // In one process the shortener's API answers for it: no token service or aggregator port.
     for (const port of [9101, 9102, 9103]) {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
@@ -232,18 +244,20 @@ describe('npm start', () => {
 
   it('runs one process per service when every server address is set', async () => {
     const { child, banner } = await launch(await realServers());
-    expect(banner).toContain('one process per service (10 processes)');
+    expect(banner).toContain('one process per service (11 processes)');
     const groups = childGroups(child.pid!);
-    expect(groups).toHaveLength(10);
+    expect(groups).toHaveLength(11);
     for (const group of groups) expect(group.pgid).toBe(group.pid);
     for (const port of [9101, 9102, 9103, 9111, 9112, 9113, 9114, 9115]) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     }
     await shortenAndFollow();
     await bookAndPay();
+    await route();
 
     expect(await stop(child)).toBe(0);
     await expect(fetch(`${BASE}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${NAVIGATION}/healthz`)).rejects.toThrow();
     await expect(fetch('http://127.0.0.1:9101/healthz')).rejects.toThrow();
     await expect(fetch(`${HOTELS}/healthz`)).rejects.toThrow();
     for (const port of [9111, 9112, 9113, 9114, 9115]) {

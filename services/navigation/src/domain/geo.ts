@@ -17,3 +17,12 @@ export function metresPerDegree(lat: number): { lat: number; lon: number } {
   const perDegree = EARTH_RADIUS_M * RAD;
   return { lat: perDegree, lon: perDegree * Math.cos(lat * RAD) };
 }
+
+/** Initial bearing in degrees (0 north, 90 east, 0…360) from the first point to the second. */
+export function bearingDeg(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const y = Math.sin((lon2 - lon1) * RAD) * Math.cos(lat2 * RAD);
+  const x =
+    Math.cos(lat1 * RAD) * Math.sin(lat2 * RAD) -
+    Math.sin(lat1 * RAD) * Math.cos(lat2 * RAD) * Math.cos((lon2 - lon1) * RAD);
+  return (((Math.atan2(y, x) / RAD) % 360) + 360) % 360;
+}

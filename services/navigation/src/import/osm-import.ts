@@ -40,10 +40,35 @@ export interface ImportSummary {
   seconds: number;
 }
 
+/** What a kept way is called, for turn-by-turn steps. */
+export interface WayLabel {
+  name?: string;
+  ref?: string;
+}
+
+/** A named point of the extract: a named node (place, amenity, tourism, shop) or a street. */
+export interface Place {
+  /** `node/<osm id>` or `street/<osm way id>` (a street is one place per name). */
+  id: string;
+  name: string;
+  /** The node's place/amenity/tourism/shop value (`town`, `cafe`, …), or `street`. */
+  kind: string;
+  lat: number;
+  lon: number;
+}
+
 export interface ImportedGraph {
   graph: RoadGraph;
   summary: ImportSummary;
+  /** Name and ref of each kept way that has either, by OSM way id. */
+  wayLabels: Map<number, WayLabel>;
+  places: Place[];
 }
+
+/** Way tags read besides the rules' own: labels for the steps, never for the rules. */
+const LABEL_TAG_KEYS = ['name', 'ref'];
+/** Node tags that make a named node a place, most telling first. */
+const PLACE_KIND_KEYS = ['place', 'amenity', 'tourism', 'shop'];
 
 /**
  * An edge between two distinct nodes at the same position still costs something, so no edge is
@@ -64,6 +89,7 @@ interface KeptWay {
   id: number;
   refs: number[];
   rule: WayRule & { kept: true };
+  label: WayLabel;
 }
 
 /**
@@ -76,7 +102,7 @@ export async function importOsm(
   onProgress: (progress: ImportProgress) => void = () => {},
 ): Promise<ImportedGraph> {
   const started = performance.now();
-  const { coordinates, ways, dropped, progress } = await readExtract(file, onProgress);
+  const { coordinates, ways, dropped, progress, places } = await readExtract(file, onProgress);
 
   onProgress({ ...progress, phase: 'building' });
   const { graph, missingNodeRefs, zeroLengthSegments } = buildGraph(coordinates, ways);
@@ -98,12 +124,37 @@ export async function importOsm(
     zeroLengthSegments,
     seconds: (performance.now() - started) / 1000,
   };
-  return { graph, summary };
+  return {
+    graph,
+    summary,
+    wayLabels: wayLabels(ways),
+    places: [...places, ...streets(ways, coordinates)],
+  };
+}
+
+function wayLabels(ways: readonly KeptWay[]): Map<number, WayLabel> {
+  const labels = new Map<number, WayLabel>();
+  for (const way of ways) if (way.label.name || way.label.ref) labels.set(way.id, way.label);
+  return labels;
+}
+
+/** One place per street name, at the middle node of the first way that bears it. */
+function streets(ways: readonly KeptWay[], coordinates: Map<number, [number, number]>): Place[] {
+  const byName = new Map<string, Place>();
+  for (const way of ways) {
+    const name = way.label.name;
+    if (!name || byName.has(name)) continue;
+    const at = coordinates.get(way.refs[way.refs.length >> 1]!);
+    if (at)
+      byName.set(name, { id: `street/${way.id}`, name, kind: 'street', lat: at[0], lon: at[1] });
+  }
+  return [...byName.values()];
 }
 
 interface Extract {
   coordinates: Map<number, [number, number]>;
   ways: KeptWay[];
+  places: Place[];
   dropped: ImportSummary['droppedWays'];
   progress: ImportProgress;
 }
@@ -114,6 +165,7 @@ async function readExtract(
 ): Promise<Extract> {
   const coordinates = new Map<number, [number, number]>();
   const ways: KeptWay[] = [];
+  const places: Place[] = [];
   const dropped: ImportSummary['droppedWays'] = {};
   const progress: ImportProgress = {
     phase: 'reading',
@@ -130,7 +182,13 @@ async function readExtract(
     // would crash the process), so the source's errors are passed on here.
     const source = createReadStream(file);
     const blocks = source.pipe(
-      new OSMTransform({ withTags: { node: false, way: RULE_TAG_KEYS, relation: false } }),
+      new OSMTransform({
+        withTags: {
+          node: ['name', ...PLACE_KIND_KEYS],
+          way: [...RULE_TAG_KEYS, ...LABEL_TAG_KEYS],
+          relation: false,
+        },
+      }),
     );
     source.on('data', (chunk) => (progress.bytesRead += chunk.length));
     source.once('error', (error) => blocks.destroy(error));
@@ -140,13 +198,15 @@ async function readExtract(
         if (entity.type === 'node') {
           coordinates.set(entity.id, [entity.lat!, entity.lon!]);
           progress.nodesRead++;
+          const place = placeOf(entity);
+          if (place) places.push(place);
         } else if (entity.type === 'way') {
           progress.waysRead++;
           const rule = classifyWay(entity.tags);
           const refs = entity.refs ?? [];
           if (!rule.kept) dropped[rule.reason] = (dropped[rule.reason] ?? 0) + 1;
           else if (refs.length < 2) dropped['too-few-nodes'] = (dropped['too-few-nodes'] ?? 0) + 1;
-          else ways.push({ id: entity.id, refs, rule });
+          else ways.push({ id: entity.id, refs, rule, label: labelOf(entity.tags) });
         }
       }
       onProgress({ ...progress });
@@ -158,7 +218,22 @@ async function readExtract(
       cause,
     });
   }
-  return { coordinates, ways, dropped, progress };
+  return { coordinates, ways, places, dropped, progress };
+}
+
+function placeOf(node: OsmEntity): Place | undefined {
+  const name = node.tags?.name;
+  if (!name) return undefined;
+  const key = PLACE_KIND_KEYS.find((k) => node.tags![k] !== undefined);
+  if (key === undefined) return undefined;
+  return { id: `node/${node.id}`, name, kind: node.tags![key]!, lat: node.lat!, lon: node.lon! };
+}
+
+function labelOf(tags: WayTags | undefined): WayLabel {
+  const label: WayLabel = {};
+  if (tags?.name) label.name = tags.name;
+  if (tags?.ref) label.ref = tags.ref;
+  return label;
 }
 
 function buildGraph(

@@ -1,0 +1,48 @@
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Metrics } from '@platform/kit';
+
+export type RouteKind = 'route' | 'eta' | 'reroute';
+
+export interface NavigationMetrics {
+  routeSeconds: Histogram<'kind'>;
+  settledNodes: Histogram<'kind'>;
+  trafficUpdates: Counter<'kind'>;
+  trafficEdges: Counter;
+  sessions: Gauge;
+}
+
+/** The navigation_ metrics, registered once per process. */
+export function navigationMetrics(metrics: Metrics): NavigationMetrics {
+  const registers = [metrics.registry];
+  return {
+    routeSeconds: new Histogram({
+      name: 'navigation_route_seconds',
+      help: 'Time to snap and route one pair, by kind (route, eta, reroute).',
+      labelNames: ['kind'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    settledNodes: new Histogram({
+      name: 'navigation_settled_nodes',
+      help: 'Nodes the search settled for one pair, by kind.',
+      labelNames: ['kind'],
+      buckets: [10, 100, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000],
+      registers,
+    }),
+    trafficUpdates: new Counter({
+      name: 'navigation_traffic_updates_total',
+      help: 'Traffic updates applied, by kind (ways, area, reset).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    trafficEdges: new Counter({
+      name: 'navigation_traffic_edges_changed_total',
+      help: 'Edges whose speed a traffic update changed.',
+      registers,
+    }),
+    sessions: new Gauge({
+      name: 'navigation_sessions_active',
+      help: 'Open WebSocket navigation sessions.',
+      registers,
+    }),
+  };
+}

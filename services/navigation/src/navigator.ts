@@ -1,0 +1,167 @@
+import { EdgeSnapper, type EdgeSnap } from './domain/edge-snap.ts';
+import type { Metric, RoadGraph } from './domain/road-graph.ts';
+import { RoutePlanner, type PlannedRoute } from './domain/route-planner.ts';
+import {
+  applySpeed,
+  freeFlowOf,
+  resetSpeeds,
+  selectEdges,
+  type FreeFlow,
+  type SpeedChange,
+  type TrafficSelection,
+} from './domain/traffic.ts';
+import { navigationError } from './errors.ts';
+import type { WayLabel } from './import/osm-import.ts';
+import type { NavigationMetrics, RouteKind } from './metrics.ts';
+import type { LiveRouter } from './routers.ts';
+
+export interface LatLng {
+  lat: number;
+  lng: number;
+}
+
+export interface RouteResult {
+  type: 'Feature';
+  geometry: { type: 'LineString'; coordinates: [number, number][] };
+  properties: {
+    metric: Metric;
+    distanceM: number;
+    durationS: number;
+    settledNodes: number;
+    /** Where the origin and destination were snapped onto the road, and how far they moved. */
+    snapped: { from: SnappedPoint; to: SnappedPoint };
+    steps: PlannedSteps;
+  };
+}
+
+type PlannedSteps = (PlannedRoute & { reachable: true })['steps'];
+
+export interface SnappedPoint {
+  lat: number;
+  lng: number;
+  distanceM: number;
+}
+
+export type EtaResult =
+  | { status: 'ok'; distanceM: number; durationS: number }
+  | { status: 'unreachable' | 'outside_extract' | 'no_road_nearby' };
+
+/**
+ * Routing on one loaded graph: snapping, routing through the configured engine, turn-by-turn
+ * steps, ETAs, and traffic updates that change edge speeds and tell the engine which edges.
+ */
+export class Navigator {
+  readonly graph: RoadGraph;
+  readonly #snapper: EdgeSnapper;
+  readonly #planner: RoutePlanner;
+  readonly #router: LiveRouter;
+  readonly #freeFlow: FreeFlow;
+  readonly #metrics: NavigationMetrics;
+
+  constructor(deps: {
+    graph: RoadGraph;
+    router: LiveRouter;
+    wayLabels: Map<number, WayLabel>;
+    metrics: NavigationMetrics;
+    snapMaxM: number;
+  }) {
+    this.graph = deps.graph;
+    this.#router = deps.router;
+    this.#metrics = deps.metrics;
+    this.#snapper = new EdgeSnapper(deps.graph, { maxSnapM: deps.snapMaxM });
+    this.#planner = new RoutePlanner(deps.graph, this.#snapper, deps.router, deps.wayLabels);
+    this.#freeFlow = freeFlowOf(deps.graph);
+  }
+
+  /** A point on the road; refusals become 400 (impossible) or 422 (no road) naming the field. */
+  snap(point: LatLng, field: string): EdgeSnap {
+    const snap = this.#snapper.nearest(point.lat, point.lng);
+    if (snap.ok) return snap;
+    const code =
+      snap.reason === 'invalid-coordinate'
+        ? 'coordinate_invalid'
+        : snap.reason === 'outside-extract'
+          ? 'outside_extract'
+          : 'no_road_nearby';
+    throw navigationError(code, { field });
+  }
+
+  /** The route as a GeoJSON feature; 422 when no road joins the points. */
+  route(from: LatLng, to: LatLng, metric: Metric, kind: RouteKind = 'route'): RouteResult {
+    const planned = this.#plan(this.snap(from, 'from'), this.snap(to, 'to'), metric, kind);
+    if (!planned.route.reachable) throw navigationError('no_route', { field: 'to' });
+    const route = planned.route;
+    const snapped = (snap: EdgeSnap): SnappedPoint => ({
+      lat: snap.lat,
+      lng: snap.lon,
+      distanceM: round(snap.distanceM),
+    });
+    return {
+      type: 'Feature',
+      geometry: { type: 'LineString', coordinates: route.coordinates },
+      properties: {
+        metric,
+        distanceM: round(route.distanceM),
+        durationS: round(route.durationS),
+        settledNodes: route.settled,
+        snapped: { from: snapped(planned.from), to: snapped(planned.to) },
+        steps: route.steps.map((step) => ({
+          ...step,
+          distanceM: round(step.distanceM),
+          durationS: round(step.durationS),
+        })),
+      },
+    };
+  }
+
+  /** Distance and time of one pair, or why there is none; never throws for a point off the map. */
+  eta(from: LatLng, to: LatLng, metric: Metric): EtaResult {
+    const a = this.#snapper.nearest(from.lat, from.lng);
+    const b = this.#snapper.nearest(to.lat, to.lng);
+    for (const snap of [a, b]) {
+      if (snap.ok) continue;
+      return { status: snap.reason === 'outside-extract' ? 'outside_extract' : 'no_road_nearby' };
+    }
+    if (!a.ok || !b.ok) throw new Error('unreachable: both snaps were checked');
+    const { route } = this.#plan(a, b, metric, 'eta');
+    if (!route.reachable) return { status: 'unreachable' };
+    return { status: 'ok', distanceM: round(route.distanceM), durationS: round(route.durationS) };
+  }
+
+  /** Changes the selected edges' speed; returns how many edges were selected and changed. */
+  applyTraffic(
+    selection: TrafficSelection,
+    change: SpeedChange,
+  ): { selectedEdges: number; changedEdges: number } {
+    const selected = selectEdges(this.graph, selection);
+    const changed = applySpeed(this.graph, this.#freeFlow, selected, change);
+    this.#edgesChanged(changed, 'wayIds' in selection ? 'ways' : 'area');
+    return { selectedEdges: selected.length, changedEdges: changed.length };
+  }
+
+  /** Every edge back to its free-flow speed. */
+  resetTraffic(): { changedEdges: number } {
+    const changed = resetSpeeds(this.graph, this.#freeFlow);
+    this.#edgesChanged(changed, 'reset');
+    return { changedEdges: changed.length };
+  }
+
+  #edgesChanged(changed: number[], kind: 'ways' | 'area' | 'reset'): void {
+    if (changed.length > 0) this.#router.onEdgesChanged?.(changed);
+    this.#metrics.trafficUpdates.inc({ kind });
+    this.#metrics.trafficEdges.inc(changed.length);
+  }
+
+  #plan(from: EdgeSnap, to: EdgeSnap, metric: Metric, kind: RouteKind) {
+    const started = performance.now();
+    const route = this.#planner.plan(from, to, metric);
+    this.#metrics.routeSeconds.observe({ kind }, (performance.now() - started) / 1000);
+    this.#metrics.settledNodes.observe({ kind }, route.settled);
+    return { route, from, to };
+  }
+}
+
+/** Metres and seconds to the decimetre and decisecond: finer is noise. */
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
