@@ -27,7 +27,12 @@ export const configSchema = z
     /** The folder a relative OSM_FILE is found in. */
     OSM_DIR: z.string().default(defaultOsmDir),
     OSM_FILE: z.string().default('andorra.osm.pbf'),
-    ROUTER: z.enum(routerKinds).default('dijkstra'),
+    ROUTER: z.enum(routerKinds).default('overlay'),
+    /** The extract's time zone: historical speeds are kept by its weekdays and hours. */
+    TIME_ZONE: z
+      .string()
+      .default('Europe/Andorra')
+      .refine(isTimeZone, { message: 'not an IANA time zone such as Europe/Andorra' }),
     /** A point farther than this from every road is refused. */
     SNAP_MAX_M: env.positiveInt(1000).pipe(z.number().max(50_000)),
     ETA_MAX_PAIRS: env.positiveInt(50).pipe(z.number().max(1000)),
@@ -54,6 +59,15 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The extract's path: OSM_FILE as given when absolute, else inside OSM_DIR. */
 export function osmFile(config: Pick<Config, 'OSM_DIR' | 'OSM_FILE'>): string {

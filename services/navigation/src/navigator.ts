@@ -1,6 +1,7 @@
 import { EdgeSnapper, type EdgeSnap } from './domain/edge-snap.ts';
 import type { Metric, RoadGraph } from './domain/road-graph.ts';
 import { RoutePlanner, type PlannedRoute } from './domain/route-planner.ts';
+import { SpeedHistory } from './domain/speed-history.ts';
 import {
   applySpeed,
   freeFlowOf,
@@ -26,7 +27,10 @@ export interface RouteResult {
   properties: {
     metric: Metric;
     distanceM: number;
+    /** Travel time at the current (live) speeds, which the route was chosen by. */
     durationS: number;
+    /** Expected travel time leaving now: live speeds near the start, history farther on. */
+    etaS: number;
     settledNodes: number;
     /** Where the origin and destination were snapped onto the road, and how far they moved. */
     snapped: { from: SnappedPoint; to: SnappedPoint };
@@ -43,7 +47,7 @@ export interface SnappedPoint {
 }
 
 export type EtaResult =
-  | { status: 'ok'; distanceM: number; durationS: number }
+  | { status: 'ok'; distanceM: number; durationS: number; etaS: number }
   | { status: 'unreachable' | 'outside_extract' | 'no_road_nearby' };
 
 /**
@@ -57,6 +61,8 @@ export class Navigator {
   readonly #router: LiveRouter;
   readonly #freeFlow: FreeFlow;
   readonly #metrics: NavigationMetrics;
+  readonly #history: SpeedHistory;
+  readonly #now: () => Date;
 
   constructor(deps: {
     graph: RoadGraph;
@@ -64,6 +70,9 @@ export class Navigator {
     wayLabels: Map<number, WayLabel>;
     metrics: NavigationMetrics;
     snapMaxM: number;
+    /** The extract's time zone, for historical speeds by weekday and hour. */
+    timeZone?: string;
+    now?: () => Date;
   }) {
     this.graph = deps.graph;
     this.#router = deps.router;
@@ -71,6 +80,8 @@ export class Navigator {
     this.#snapper = new EdgeSnapper(deps.graph, { maxSnapM: deps.snapMaxM });
     this.#planner = new RoutePlanner(deps.graph, this.#snapper, deps.router, deps.wayLabels);
     this.#freeFlow = freeFlowOf(deps.graph);
+    this.#history = new SpeedHistory(deps.graph, { timeZone: deps.timeZone });
+    this.#now = deps.now ?? (() => new Date());
   }
 
   /** A point on the road; refusals become 400 (impossible) or 422 (no road) naming the field. */
@@ -103,6 +114,7 @@ export class Navigator {
         metric,
         distanceM: round(route.distanceM),
         durationS: round(route.durationS),
+        etaS: round(this.#eta(route)),
         settledNodes: route.settled,
         snapped: { from: snapped(planned.from), to: snapped(planned.to) },
         steps: route.steps.map((step) => ({
@@ -125,7 +137,12 @@ export class Navigator {
     if (!a.ok || !b.ok) throw new Error('unreachable: both snaps were checked');
     const { route } = this.#plan(a, b, metric, 'eta');
     if (!route.reachable) return { status: 'unreachable' };
-    return { status: 'ok', distanceM: round(route.distanceM), durationS: round(route.durationS) };
+    return {
+      status: 'ok',
+      distanceM: round(route.distanceM),
+      durationS: round(route.durationS),
+      etaS: round(this.#eta(route)),
+    };
   }
 
   /** Changes the selected edges' speed; returns how many edges were selected and changed. */
@@ -146,8 +163,19 @@ export class Navigator {
     return { changedEdges: changed.length };
   }
 
+  /**
+   * The route's live travel time with its whole edges re-estimated by the speed history; the
+   * partial edges at either end keep their live time.
+   */
+  #eta(route: PlannedRoute & { reachable: true }): number {
+    const blended = this.#history.eta(route.edges, this.#now());
+    return route.durationS - blended.liveDurationS + blended.durationS;
+  }
+
   #edgesChanged(changed: number[], kind: 'ways' | 'area' | 'reset'): void {
     if (changed.length > 0) this.#router.onEdgesChanged?.(changed);
+    // What traffic reports now is what this hour of the week looks like.
+    this.#history.observe(changed, this.#now());
     this.#metrics.trafficUpdates.inc({ kind });
     this.#metrics.trafficEdges.inc(changed.length);
   }

@@ -1,4 +1,5 @@
 import { Dijkstra } from './domain/dijkstra.ts';
+import { OverlayRouter } from './domain/overlay.ts';
 import type { RoadGraph } from './domain/road-graph.ts';
 import type { Router } from './domain/router.ts';
 
@@ -15,6 +16,7 @@ export type RouterFactory = (graph: RoadGraph) => LiveRouter;
 
 /** The routing engines ROUTER may name; a new engine is one more entry here. */
 export const ROUTERS = {
+  overlay: (graph) => new OverlayRouter(graph),
   dijkstra: (graph) => new Dijkstra(graph),
 } satisfies Record<string, RouterFactory>;
 

@@ -79,6 +79,7 @@ export async function runNavigation(
       wayLabels: imported.wayLabels,
       metrics: navMetrics,
       snapMaxM: config.SNAP_MAX_M,
+      timeZone: config.TIME_ZONE,
     });
     const extract = basename(file).replace(/\.osm\.pbf$/, '');
     const places = await PlaceSearch.open(infra.search, extract, imported.places);

@@ -261,6 +261,11 @@ describe('traffic', () => {
 
     const after = await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`);
     expect(after.body.properties.durationS).toBeGreaterThan(before.body.properties.durationS);
+    // With no traffic ever reported the ETA is the live time; now history (one report this
+    // hour) says the jam is not the usual, so the ETA lies between free flow and the jam.
+    expect(before.body.properties.etaS).toBe(before.body.properties.durationS);
+    expect(after.body.properties.etaS).toBeLessThan(after.body.properties.durationS);
+    expect(after.body.properties.etaS).toBeGreaterThan(before.body.properties.durationS);
 
     // A fresh Dijkstra on a copy of the graph slowed the same way.
     const { graph, wayLabels } = await importOsm(join(OSM_DIR, 'monaco.osm.pbf'));
@@ -280,7 +285,13 @@ describe('traffic', () => {
     const reset = await send('DELETE', '/traffic', {});
     expect(reset.body.changedEdges).toBe(applied.body.changedEdges);
     const again = await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`);
-    expect(again.body).toEqual(before.body);
+    const { etaS, ...live } = again.body.properties;
+    expect({ ...again.body, properties: live }).toEqual({
+      ...before.body,
+      properties: { ...before.body.properties, etaS: undefined },
+    });
+    // History remembers this hour's jam.
+    expect(etaS).toBeGreaterThan(before.body.properties.etaS);
   });
 
   it('sets an absolute speed on named ways', async () => {
