@@ -30,6 +30,8 @@ COPY --from=deps /app /app
 # Owned by the app's user so Tilt's live update can sync into it; the charts
 # mount the root filesystem read-only everywhere else.
 COPY --chown=1000:1000 services /app/services
+# The OpenStreetMap extracts navigation loads (ODbL, see data/osm/README.md).
+COPY --chown=1000:1000 data/osm /app/data/osm
 # The image's own "node" user (uid 1000).
 USER 1000:1000
 EXPOSE 8081

@@ -1,5 +1,5 @@
 // npm run bench:search: indexing rate and query latency of the search port's
-// adapters on one corpus (the OpenStreetMap names of /work/shared/data/osm or
+// adapters on one corpus (the OpenStreetMap names of the repository's data/osm or
 // OSM_DIR, plus a generated hotel catalogue), measured in one run and written
 // to docs/benchmarks.md. OpenSearch is measured when OPENSEARCH_URL is set
 // (eval "$(npm run -s infra -- env)"), the embedded adapter always.
@@ -23,7 +23,7 @@ import type {
 
 const config = loadConfig(
   infraSchema.extend({
-    OSM_DIR: z.string().default('/work/shared/data/osm'),
+    OSM_DIR: z.string().default(fileURLToPath(new URL('../../../data/osm', import.meta.url))),
     BENCH_HOTELS: z.coerce.number().int().positive().default(50_000),
     BENCH_ROUNDS: z.coerce.number().int().positive().default(3),
     BENCH_QUERIES: z.coerce.number().int().positive().default(300),

@@ -1,5 +1,5 @@
 // npm run bench:navigation [-- --quick] [--out FILE] [--pairs N]: on each OSM extract
-// (OSM_DIR, default /work/shared/data/osm), routes the same random node pairs with plain
+// (OSM_DIR, default the repository's data/osm), routes the same random node pairs with plain
 // Dijkstra and with the overlay router, in turn, and times a traffic update of one cell
 // against a full re-customization. Figures are ratios between runs of the same process on
 // the same pairs; the section of docs/benchmarks.md (or FILE) is rewritten.
@@ -12,6 +12,7 @@ import { OverlayRouter } from '../src/domain/overlay.ts';
 import type { Metric, RoadGraph } from '../src/domain/road-graph.ts';
 import type { Router } from '../src/domain/router.ts';
 import { importOsm } from '../src/import/osm-import.ts';
+import { defaultOsmDir } from '../src/config.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const { values: options } = parseArgs({
@@ -21,7 +22,7 @@ const { values: options } = parseArgs({
     pairs: { type: 'string' },
   },
 });
-const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
+const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
 const EXTRACTS = ['andorra', 'monaco'];
 const PAIRS = Number(options.pairs ?? (options.quick ? 100 : 1000));
 const CELLS = options.quick ? 5 : 30;

@@ -1,5 +1,5 @@
 // Imports an OSM PBF extract into the road graph and prints what it kept:
-//   node services/navigation/src/import-cli.ts /work/shared/data/osm/andorra.osm.pbf
+//   node services/navigation/src/import-cli.ts data/osm/andorra.osm.pbf
 import { importOsm, type ImportProgress } from './import/osm-import.ts';
 
 const files = process.argv.slice(2);

@@ -12,8 +12,9 @@ import { importOsm, type ImportedGraph } from '../src/import/osm-import.ts';
 import { parseNavigationConfig, runNavigation, type RunningNavigation } from '../src/index.ts';
 import { RouteLine } from '../src/sessions.ts';
 import type { RouteResult } from '../src/navigator.ts';
+import { defaultOsmDir } from '../src/config.ts';
 
-const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
+const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
 const CASINO = { lat: 43.7396, lng: 7.4281 };
 const STADIUM = { lat: 43.7275, lng: 7.4156 };
 const at = (p: { lat: number; lng: number }) => `${p.lat},${p.lng}`;

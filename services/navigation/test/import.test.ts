@@ -8,8 +8,9 @@ import { NodeGrid } from '../src/domain/node-grid.ts';
 import type { Metric, RoadGraph } from '../src/domain/road-graph.ts';
 import { seeded } from '../src/domain/test-graphs.ts';
 import { importOsm, type ImportedGraph } from '../src/import/osm-import.ts';
+import { defaultOsmDir } from '../src/config.ts';
 
-const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
+const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
 
 /** Plausible sizes of the car graph: the extracts' READMEs give the raw node and way counts. */
 const extracts = [

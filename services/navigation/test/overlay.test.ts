@@ -3,8 +3,9 @@ import { OverlayRouter } from '../src/domain/overlay.ts';
 import type { Metric, RoadGraph } from '../src/domain/road-graph.ts';
 import { seeded, setEdgeSpeed } from '../src/domain/test-graphs.ts';
 import { importOsm } from '../src/import/osm-import.ts';
+import { defaultOsmDir } from '../src/config.ts';
 
-const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
+const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
 
 interface Mismatch {
   from: number;

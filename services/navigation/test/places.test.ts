@@ -4,8 +4,9 @@ import { MiniSearchEngine, OpenSearchEngine, type SearchEngine } from '@platform
 import { serverAddress } from '@platform/kit/testing';
 import { importOsm, type Place } from '../src/import/osm-import.ts';
 import { PLACES_INDEX, PlaceSearch } from '../src/places.ts';
+import { defaultOsmDir } from '../src/config.ts';
 
-const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
+const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
 
 const engines: [string, () => SearchEngine][] = [
   ['minisearch', () => new MiniSearchEngine()],
