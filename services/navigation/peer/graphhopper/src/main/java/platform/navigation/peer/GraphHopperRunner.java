@@ -74,6 +74,7 @@ public final class GraphHopperRunner {
     hopper.getProfiles().forEach(profile -> profiles.add(profile.getName()));
     ready.put("ch", true);
     writeLine(out, ready);
+    out.flush();
 
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 16);
