@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machine } from '@platform/kit/testing';
+import { loadAverage, machine } from '@platform/kit/testing';
 import { Dijkstra, type Route } from '../src/domain/dijkstra.ts';
 import type { RoadGraph } from '../src/domain/road-graph.ts';
 import { importOsm } from '../src/import/osm-import.ts';
@@ -50,7 +50,8 @@ async function compare(name: string): Promise<void> {
       pairs.map(([from, to], id) => ({ id, from: at(from), to: at(to), profile, ch, ways }));
 
     await peer.route(queries('car').slice(0, WARM_UP));
-    const shortest = await peer.route(queries('car_shortest', true, true));
+    await peer.route(queries('car_shortest').slice(0, WARM_UP));
+    const shortest = await peer.route(queries('car_shortest'));
     const fastest = await peer.route(queries('car'));
     await peer.route(queries('car', false).slice(0, WARM_UP));
     const flexible = await peer.route(queries('car', false));
@@ -58,7 +59,10 @@ async function compare(name: string): Promise<void> {
     for (const [from, to] of pairs.slice(0, WARM_UP)) search.route(from, to, 'time');
     const ours = { distance: timed(search, pairs, 'distance'), time: timed(search, pairs, 'time') };
 
-    console.log(`\n## ${name}: our graph ${graph.nodeCount} nodes; GraphHopper`, peer.ready);
+    console.log(
+      `\n## ${name}: our graph ${graph.nodeCount} nodes; load average ${loadAverage()}; GraphHopper`,
+      peer.ready,
+    );
     report(
       'by distance (car_shortest vs our distance metric)',
       comparePairs(
@@ -100,7 +104,8 @@ async function compare(name: string): Promise<void> {
     );
     latency('our Dijkstra, time', ours.time.micros);
     latency('our Dijkstra, distance', ours.distance.micros);
-    examples(graph, pairs, ours.distance.routes, shortest);
+    const traced = await peer.route(queries('car_shortest', true, true));
+    examples(graph, pairs, ours.distance.routes, traced);
   } finally {
     await peer.stop();
     await rm(graphDir, { recursive: true, force: true });
@@ -141,18 +146,23 @@ function examples(
   routes: Route[],
   answers: PeerAnswer[],
 ): void {
-  const differing = pairs
-    .map((pair, i) => ({ pair, route: routes[i]!, answer: answers[i]! }))
-    .filter(({ route, answer }) => route.reachable !== answer.found || route.reachable)
+  const entries = pairs.map((pair, i) => ({ pair, route: routes[i]!, answer: answers[i]! }));
+  const oneSided = entries.filter(({ route, answer }) => route.reachable !== answer.found);
+  const differing = entries
+    .filter(({ route, answer }) => route.reachable && answer.found)
     .map((entry) => ({ ...entry, gap: gap(entry.route, entry.answer) }))
-    .sort((a, b) => b.gap - a.gap)
-    .slice(0, EXAMPLES);
-  for (const { pair, route, answer } of differing) {
+    .sort((a, b) => b.gap - a.gap);
+  console.log(`largest distance gaps, then pairs found by one side only:`);
+  for (const { pair, route, answer } of [
+    ...differing.slice(0, EXAMPLES),
+    ...oneSided.slice(0, EXAMPLES),
+  ]) {
+    const endWays = [pair[0], pair[1]].map((node) => wayIds(graph, edgesAt(graph, node)).join('/'));
     const ourWays = route.reachable ? wayIds(graph, route.edges) : [];
     const theirs = answer.wayIds ?? [];
     console.log(
       `  pair ${pair[0]}->${pair[1]} (osm node ${graph.osmNodeId[pair[0]]} -> ` +
-        `${graph.osmNodeId[pair[1]]}): ours ${route.reachable ? route.distanceM.toFixed(0) : '—'} m, ` +
+        `${graph.osmNodeId[pair[1]]}, on ways ${endWays.join(' -> ')}): ours ${route.reachable ? route.distanceM.toFixed(0) : '—'} m, ` +
         `GraphHopper ${answer.found ? answer.distanceM!.toFixed(0) : answer.error} m; ` +
         `ways only ours ${JSON.stringify(ourWays.filter((id) => !theirs.includes(id)))}, ` +
         `only GraphHopper ${JSON.stringify(theirs.filter((id) => !ourWays.includes(id)))}`,
@@ -160,9 +170,17 @@ function examples(
   }
 }
 
+/** Relative gap of the distances, for pairs both sides found. */
 function gap(route: Route, answer: PeerAnswer): number {
-  if (!route.reachable || !answer.found) return Infinity;
-  return Math.abs(answer.distanceM! - route.distanceM);
+  if (!route.reachable || !answer.found || route.distanceM === 0) return 0;
+  return Math.abs(Math.log(answer.distanceM! / route.distanceM));
+}
+
+/** The edges leaving a node. */
+function edgesAt(graph: RoadGraph, node: number): number[] {
+  const edges: number[] = [];
+  for (let e = graph.firstEdge[node]!; e < graph.firstEdge[node + 1]!; e++) edges.push(e);
+  return edges;
 }
 
 function wayIds(graph: RoadGraph, edges: number[]): number[] {

@@ -4,7 +4,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GraphHopperPeer, graphHopperRunner, type PeerAnswer } from '../bench/graphhopper.ts';
+import {
+  GraphHopperPeer,
+  graphHopperRunner,
+  type PeerAnswer,
+  type PeerOptions,
+} from '../bench/graphhopper.ts';
 import { comparePairs, quantile, randomPairs } from '../bench/peer-comparison.ts';
 import { Dijkstra, type Route } from '../src/domain/dijkstra.ts';
 import { importOsm, type ImportedGraph } from '../src/import/osm-import.ts';
@@ -32,10 +37,10 @@ describe('GraphHopper as a peer router on Monaco', () => {
   });
 
   it('imports a car graph of Monaco, prepared for CH with both profiles', () => {
-    // GraphHopper keeps junctions as nodes and folds the rest into edge geometry: about 1,200
-    // nodes where our graph keeps 3,000.
+    // GraphHopper keeps junctions as nodes and folds the rest into edge geometry: 1,217 nodes
+    // where our graph keeps 3,002 (Andorra: 2,385).
     expect(peer.ready.nodes).toBeGreaterThan(500);
-    expect(peer.ready.nodes).toBeLessThan(imported.graph.nodeCount);
+    expect(peer.ready.nodes).toBeLessThan(Math.min(2000, imported.graph.nodeCount));
     expect(peer.ready.profiles).toEqual(['car', 'car_shortest']);
     expect(peer.ready.ch).toBe(true);
   });
@@ -77,18 +82,26 @@ describe('GraphHopper as a peer router on Monaco', () => {
   it('refuses a file that is not an OSM extract', async () => {
     const broken = join(scratch, 'broken.osm.pbf');
     await writeFile(broken, 'not a protocol buffer');
-    await expect(
-      GraphHopperPeer.start({ runner, extract: broken, graphDir: join(scratch, 'broken') }),
-    ).rejects.toThrow(/import_failed|stopped before it was ready/);
+    expect(await refusal({ runner, extract: broken, graphDir: join(scratch, 'broken') })).toMatch(
+      /import_failed/,
+    );
   });
 
   it('refuses a graph cache built from another extract', async () => {
-    await expect(
-      GraphHopperPeer.start({
-        runner,
-        extract: join(OSM_DIR, 'andorra.osm.pbf'),
-        graphDir: join(scratch, 'mc'),
-      }),
-    ).rejects.toThrow(/cache_mismatch/);
+    const extract = join(OSM_DIR, 'andorra.osm.pbf');
+    expect(await refusal({ runner, extract, graphDir: join(scratch, 'mc') })).toMatch(
+      /cache_mismatch/,
+    );
   });
 });
+
+/** Why the runner would not start; a runner that starts anyway is stopped, not left running. */
+async function refusal(options: PeerOptions): Promise<string> {
+  try {
+    const peer = await GraphHopperPeer.start(options);
+    await peer.stop();
+    return 'started';
+  } catch (error) {
+    return String(error);
+  }
+}

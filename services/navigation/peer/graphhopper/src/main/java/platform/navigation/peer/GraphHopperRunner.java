@@ -103,6 +103,8 @@ public final class GraphHopperRunner {
     if (from == null || to == null) return refused(result, "from and to must be [lat, lon]");
 
     GHRequest request = new GHRequest(from, to).setProfile(query.path("profile").asText("car"));
+    // Turn-by-turn text is not what we compare, and our Dijkstra builds none either.
+    request.putHint(Parameters.Routing.INSTRUCTIONS, false);
     if (!query.path("ch").asBoolean(true)) request.putHint(Parameters.CH.DISABLE, true);
     boolean ways = query.path("ways").asBoolean(false);
     if (ways) request.setPathDetails(List.of("osm_way_id"));
