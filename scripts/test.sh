@@ -28,7 +28,7 @@ fi
 scripts/infra.sh up
 eval "$(scripts/infra.sh env)"
 
-step "kubernetes tools"
+step "tools (kubernetes, GraphHopper peer router)"
 scripts/tools.sh install
 eval "$(scripts/tools.sh env)"
 
