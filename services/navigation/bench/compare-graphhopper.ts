@@ -1,13 +1,14 @@
 // Our routes against GraphHopper's on the same extract, in one run:
 //   node services/navigation/bench/compare-graphhopper.ts [--pairs 1000] [--examples 5] [extract…]
 // Needs the runner: scripts/tools.sh install graphhopper && eval "$(scripts/tools.sh env)".
-// Extract names are looked up in OSM_DIR (default /work/shared/data/osm); default monaco andorra.
+// Extract names are looked up in OSM_DIR (default the repository's data/osm); default monaco andorra.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAverage, machine } from '@platform/kit/testing';
-import { Dijkstra, type Route } from '../src/domain/dijkstra.ts';
+import { Dijkstra } from '../src/domain/dijkstra.ts';
+import type { Route } from '../src/domain/router.ts';
 import type { RoadGraph } from '../src/domain/road-graph.ts';
 import { importOsm } from '../src/import/osm-import.ts';
 import {
@@ -17,6 +18,7 @@ import {
   type PeerQuery,
 } from './graphhopper.ts';
 import { comparePairs, quantile, randomPairs, type PairComparison } from './peer-comparison.ts';
+import { defaultOsmDir } from '../src/config.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,7 +30,7 @@ const { values, positionals } = parseArgs({
 });
 const PAIRS = Number(values.pairs);
 const EXAMPLES = Number(values.examples);
-const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
+const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
 const extracts = positionals.length > 0 ? positionals : ['monaco', 'andorra'];
 /** Queries run once unmeasured first, so both sides are past JIT warm-up when timed. */
 const WARM_UP = 300;

@@ -1,6 +1,6 @@
 // What the GraphHopper test and the comparison script both compute: random pairs, and how a
 // peer router's answers line up with our routes.
-import type { Route } from '../src/domain/dijkstra.ts';
+import type { Route } from '../src/domain/router.ts';
 import type { RoadGraph } from '../src/domain/road-graph.ts';
 import type { PeerAnswer } from './graphhopper.ts';
 

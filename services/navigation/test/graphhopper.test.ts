@@ -11,10 +11,12 @@ import {
   type PeerOptions,
 } from '../bench/graphhopper.ts';
 import { comparePairs, quantile, randomPairs } from '../bench/peer-comparison.ts';
-import { Dijkstra, type Route } from '../src/domain/dijkstra.ts';
+import { Dijkstra } from '../src/domain/dijkstra.ts';
+import type { Route } from '../src/domain/router.ts';
 import { importOsm, type ImportedGraph } from '../src/import/osm-import.ts';
+import { defaultOsmDir } from '../src/config.ts';
 
-const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
+const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
 const MONACO = join(OSM_DIR, 'monaco.osm.pbf');
 const PAIRS = 100;
 
