@@ -1,9 +1,12 @@
 // npm run bench:navigation [-- --quick] [--out FILE] [--pairs N]: on each OSM extract
 // (OSM_DIR, default the repository's data/osm), routes the same random node pairs with plain
-// Dijkstra and with the overlay router, in turn, and times a traffic update of one cell
-// against a full re-customization. Figures are ratios between runs of the same process on
-// the same pairs; the section of docs/benchmarks.md (or FILE) is rewritten.
-// --quick (100 pairs, 5 cells) is the smoke test the integration tests run.
+// Dijkstra, with the overlay router and with GraphHopper (its runner, built by
+// `scripts/tools.sh install graphhopper`, as GRAPHHOPPER_BIN), and times a traffic update of
+// one cell against a full re-customization. The section of docs/benchmarks.md (or FILE) is
+// rewritten. --quick (100 pairs, 5 cells) is the smoke test the integration tests run.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadAverage, machine, median, seeded, writeSection } from '@platform/kit/testing';
@@ -12,6 +15,8 @@ import { OverlayRouter } from '../src/domain/overlay.ts';
 import type { Metric, RoadGraph } from '../src/domain/road-graph.ts';
 import type { Router } from '../src/domain/router.ts';
 import { importOsm } from '../src/import/osm-import.ts';
+import { GraphHopperPeer, graphHopperRunner, type PeerQuery } from './graphhopper.ts';
+import { comparePairs, randomPairs } from './peer-comparison.ts';
 import { defaultOsmDir } from '../src/config.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -30,6 +35,7 @@ const REBUILDS = options.quick ? 2 : 7;
 const METRIC: Metric = 'time';
 
 if (!Number.isInteger(PAIRS) || PAIRS < 10) throw new Error('--pairs must be an integer ≥ 10');
+const runner = graphHopperRunner();
 
 /** p-th percentile (0–100) of values, nearest rank. */
 function percentile(values: readonly number[], p: number): number {
@@ -94,8 +100,45 @@ function timeOneCellUpdates(graph: RoadGraph, overlay: OverlayRouter, random: ()
   return { millis, meanEdges: edgeCount / CELLS };
 }
 
+/**
+ * GraphHopper on the same pairs, placed at our nodes' coordinates: its fastest routes (CH, the
+ * `car` profile that follows our speed rules) for latency and visited nodes, its shortest
+ * (`car_shortest`) against our shortest by distance.
+ */
+async function measurePeer(extract: string, graph: RoadGraph, pairs: [number, number][]) {
+  const graphDir = await mkdtemp(join(tmpdir(), 'graphhopper-'));
+  const peer = await GraphHopperPeer.start({ runner, extract, graphDir });
+  try {
+    const at = (node: number) => [graph.lat[node]!, graph.lon[node]!] as const;
+    const queries = (profile: PeerQuery['profile']): PeerQuery[] =>
+      pairs.map(([from, to], id) => ({ id, from: at(from), to: at(to), profile }));
+    await peer.route(queries('car').slice(0, 200));
+    const fastest = await peer.route(queries('car'));
+    const shortest = await peer.route(queries('car_shortest'));
+
+    const dijkstra = new Dijkstra(graph);
+    const ours = pairs.map(([from, to]) => dijkstra.route(from, to, 'distance'));
+    const distances = comparePairs(
+      ours,
+      shortest,
+      (answer) => answer.distanceM!,
+      (route) => route.distanceM,
+    );
+    return {
+      importMs: peer.ready.importMs,
+      micros: fastest.filter((a) => a.found).map((a) => a.micros),
+      visited: fastest.filter((a) => a.found && a.visitedNodes! >= 0).map((a) => a.visitedNodes!),
+      distances,
+    };
+  } finally {
+    await peer.stop();
+    await rm(graphDir, { recursive: true, force: true });
+  }
+}
+
 async function measure(name: string) {
-  const { graph, summary } = await importOsm(`${OSM_DIR}/${name}.osm.pbf`);
+  const extract = `${OSM_DIR}/${name}.osm.pbf`;
+  const { graph, summary } = await importOsm(extract);
   process.stderr.write(`${name}: ${summary.nodes} nodes, ${summary.edges} edges\n`);
 
   let started = performance.now();
@@ -103,13 +146,14 @@ async function measure(name: string) {
   const buildMs = performance.now() - started;
   const dijkstra = new Dijkstra(graph);
 
-  const random = seeded(2026);
-  const pick = () => Math.floor(random() * graph.nodeCount);
-  const pairs = Array.from({ length: PAIRS }, (): [number, number] => [pick(), pick()]);
+  const pairs = randomPairs(graph, PAIRS, 2026);
   // Warm-up: the JIT compiles both searches before anything is timed.
   runPairs({ dijkstra, overlay }, pairs.slice(0, Math.min(200, PAIRS)));
   process.stderr.write(`${name}: routing ${PAIRS} pairs\n`);
   const results = runPairs({ dijkstra, overlay }, pairs);
+
+  process.stderr.write(`${name}: GraphHopper on the same pairs\n`);
+  const peer = await measurePeer(extract, graph, pairs);
 
   process.stderr.write(`${name}: traffic updates\n`);
   const fullMs: number[] = [];
@@ -118,10 +162,10 @@ async function measure(name: string) {
     overlay.customize(METRIC);
     fullMs.push(performance.now() - started);
   }
-  const oneCell = timeOneCellUpdates(graph, overlay, random);
+  const oneCell = timeOneCellUpdates(graph, overlay, seeded(2027));
 
   const stats = overlay.stats();
-  return { name, summary, buildMs, stats, results, fullMs, oneCell };
+  return { name, summary, buildMs, stats, results, peer, fullMs, oneCell };
 }
 
 const runs = [];
@@ -131,7 +175,7 @@ const fixed = (value: number, digits = 0) =>
   value.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratio = (a: number, b: number) => `${fixed(a / b, 1)}×`;
 
-const rows = runs.map(({ name, results }) => {
+const rows = runs.map(({ name, results, peer }) => {
   const d = results.dijkstra!;
   const o = results.overlay!;
   return (
@@ -140,7 +184,19 @@ const rows = runs.map(({ name, results }) => {
     `${fixed(median(d.micros))} / ${fixed(percentile(d.micros, 99))} | ` +
     `${fixed(median(o.micros))} / ${fixed(percentile(o.micros, 99))} | ` +
     `**${ratio(median(d.micros), median(o.micros))}** / ` +
-    `${ratio(percentile(d.micros, 99), percentile(o.micros, 99))} |`
+    `${ratio(percentile(d.micros, 99), percentile(o.micros, 99))} | ` +
+    `${peer.visited.length > 0 ? fixed(median(peer.visited)) : '-'} | ` +
+    `${fixed(median(peer.micros))} / ${fixed(percentile(peer.micros, 99))} |`
+  );
+});
+const peerRows = runs.map(({ name, peer }) => {
+  const { ratios, both, oursOnly, peerOnly, neither } = peer.distances;
+  const within = ratios.filter((r) => Math.abs(r - 1) <= 0.01).length / Math.max(1, ratios.length);
+  const q = (p: number) => fixed(percentile(ratios, p), 3);
+  return (
+    `| ${name} | ${both} / ${oursOnly} / ${peerOnly} / ${neither} | ` +
+    `${q(1)} / ${q(50)} / ${q(99)} | ${fixed(Math.min(...ratios), 3)} / ` +
+    `${fixed(Math.max(...ratios), 3)} | ${fixed(100 * within)} % | ${fixed(peer.importMs)} |`
   );
 });
 const trafficRows = runs.map(({ name, fullMs, oneCell, buildMs }) => {
@@ -162,17 +218,29 @@ const overlayRows = runs.map(
 await writeSection(
   options.out,
   'navigation',
-  `## Navigation: overlay routing against plain Dijkstra
+  `## Navigation: overlay routing against plain Dijkstra and GraphHopper
 
 Measured by \`npm run bench:navigation\` on ${machine()}; load average ${loadAverage()} at the
 end. ${PAIRS} random node pairs per extract (the same pairs for both, routed one after the other,
 after a warm-up of 200), by travel time, path unpacked into road edges. Times are each query's
 own, in microseconds, in this process. Goals: at least 10× fewer settled nodes and 5× faster than
-plain Dijkstra.
+plain Dijkstra. GraphHopper 11 (contraction hierarchies, its \`car\` profile set to our speed
+rules) answers the same pairs at our nodes' coordinates in its runner, a JVM beside this process;
+its times are measured in Java around \`GraphHopper.route\`, its visited nodes are its own count
+(\`visited_nodes.sum\`), for the pairs it found.
 
-| extract | Dijkstra settled (p50) | overlay settled (p50) | fewer settled | Dijkstra µs p50 / p99 | overlay µs p50 / p99 | faster p50 / p99 |
-| --- | --- | --- | --- | --- | --- | --- |
+| extract | Dijkstra settled (p50) | overlay settled (p50) | fewer settled | Dijkstra µs p50 / p99 | overlay µs p50 / p99 | faster p50 / p99 | GraphHopper CH visited (p50) | GraphHopper CH µs p50 / p99 |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
+
+Shortest routes by distance, GraphHopper's \`car_shortest\` over our Dijkstra by distance, same
+pairs. Why they differ, with the ways behind the largest gaps:
+\`services/navigation/peer/graphhopper/FINDINGS.md\` (GraphHopper moves points on small cut-off
+pieces to its main network where we answer unreachable, and road rules differ on a few tags).
+
+| extract | found by both / ours only / GraphHopper only / neither | ratio p1 / p50 / p99 | min / max | within ±1 % | GraphHopper import, ms |
+| --- | --- | --- | --- | --- | --- |
+${peerRows.join('\n')}
 
 Cells (grid of 1 km, 4 km, 16 km):
 
@@ -180,8 +248,9 @@ Cells (grid of 1 km, 4 km, 16 km):
 | --- | --- | --- | --- | --- |
 ${overlayRows.join('\n')}
 
-Traffic: every road inside one random level-1 cell slowed to half speed, then the cells that hold
-those roads (one per level) re-customized, against re-customizing every cell by travel time
+Traffic: every road inside one random level-1 cell slowed to half speed, then re-customized: the
+cell, and each cell above it whose clique below changed; against re-customizing every cell by
+travel time
 (medians of ${CELLS} cells and ${REBUILDS} full runs). Goal: a one-cell update at least 20× faster.
 
 | extract | roads in the cell (mean) | one cell, ms | every cell, ms | faster | first build (partition + both metrics), ms |

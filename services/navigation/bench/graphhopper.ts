@@ -25,6 +25,8 @@ export interface PeerAnswer {
   timeS?: number;
   /** The query's own time inside the JVM (System.nanoTime around GraphHopper.route). */
   micros: number;
+  /** Nodes GraphHopper's search visited (its `visited_nodes.sum`), -1 when it tells none. */
+  visitedNodes?: number;
   error?: string;
   wayIds?: number[];
 }

@@ -1,19 +1,9 @@
 // What the GraphHopper test and the comparison script both compute: random pairs, and how a
 // peer router's answers line up with our routes.
+import { seeded } from '@platform/kit/testing';
 import type { Route } from '../src/domain/router.ts';
 import type { RoadGraph } from '../src/domain/road-graph.ts';
 import type { PeerAnswer } from './graphhopper.ts';
-
-/** A small seeded generator (mulberry32), so a run's pairs can be drawn again. */
-export function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** count distinct-node pairs of graph nodes, drawn uniformly. */
 export function randomPairs(graph: RoadGraph, count: number, seed: number): [number, number][] {

@@ -25,11 +25,10 @@ describe('classifyWay', () => {
     expect(classifyWay({ building: 'yes' })).toEqual({ kept: false, reason: 'not-a-road' });
   });
 
-  it('drops roads under construction', () => {
+  it('drops roads closed for construction, not open roads with a construction sub-tag', () => {
     expect(classifyWay({ highway: 'construction' })).toMatchObject({ reason: 'construction' });
-    expect(classifyWay({ highway: 'primary', construction: 'yes' })).toMatchObject({
-      reason: 'construction',
-    });
+    // Andorra's CG-2 (way 124674258) is tagged so and open.
+    expect(kept({ highway: 'primary', construction: 'primary' }).highway).toBe('primary');
     expect(kept({ highway: 'primary', construction: 'minor' }).highway).toBe('primary');
   });
 

@@ -72,7 +72,6 @@ export type WayRule =
 export const RULE_TAG_KEYS = [
   'highway',
   'area',
-  'construction',
   'oneway',
   'junction',
   'maxspeed',
@@ -88,7 +87,9 @@ export const RULE_TAG_KEYS = [
  *    unclassified, the *_link roads, living_street); footways, tracks, paths, steps,
  *    pedestrian, construction, proposed and other classes are dropped.
  * 2. `area=yes` is a square, not a road: dropped.
- * 3. A `construction` tag (other than `no` or `minor`) or `impassable=yes`: dropped.
+ * 3. `impassable=yes`: dropped. A `construction=*` sub-tag on a road class is not a closure
+ *    (a closed road is `highway=construction`); GraphHopper and OSRM read it the same way,
+ *    and Andorra's CG-2 through Encamp carries one while open.
  * 4. The most specific of motorcar, motor_vehicle, vehicle, access decides; a denying value
  *    (no, private, agricultural, …) drops the way. `service=emergency_access` is dropped.
  * 5. Direction: oneway=yes/1/true is forward, -1/reverse is backward, no/false/0 is both;
@@ -106,10 +107,6 @@ export function classifyWay(tags: WayTags | undefined): WayRule {
   }
   if (tags.area === 'yes') return { kept: false, reason: 'area' };
 
-  const construction = tags.construction;
-  if (construction !== undefined && construction !== 'no' && construction !== 'minor') {
-    return { kept: false, reason: 'construction' };
-  }
   if (tags.impassable === 'yes') return { kept: false, reason: 'no-access' };
 
   const access = ACCESS_KEYS.map((key) => tags[key]).find((value) => value !== undefined);

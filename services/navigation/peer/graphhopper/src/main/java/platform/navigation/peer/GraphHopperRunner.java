@@ -28,7 +28,7 @@ import java.util.List;
  * <p>Args: an OSM PBF extract and a graph-cache directory. The first line on stdout reports the
  * import (or load) and the graph size; then every JSON line on stdin
  * {@code {"id":…,"from":[lat,lon],"to":[lat,lon]}} gets one JSON line back:
- * {@code {"id","found","distanceM","timeS","micros"}}. Optional query fields: {@code "profile"}
+ * {@code {"id","found","distanceM","timeS","micros","visitedNodes"}}. Optional query fields: {@code "profile"}
  * ({@code car}, the default, or {@code car_shortest}), {@code "ch": false} for GraphHopper's
  * flexible mode, {@code "ways": true} for the OSM way ids along the route.
  */
@@ -128,6 +128,8 @@ public final class GraphHopperRunner {
       }
     }
     result.put("micros", micros);
+    // The nodes the search visited (GraphHopper's own count, summed over its searches).
+    result.put("visitedNodes", response.getHints().getLong("visited_nodes.sum", -1));
     return result;
   }
 
