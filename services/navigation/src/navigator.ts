@@ -13,6 +13,7 @@ import {
 import { navigationError } from './errors.ts';
 import type { WayLabel } from './import/osm-import.ts';
 import type { NavigationMetrics, RouteKind } from './metrics.ts';
+import { RouteCache, routeKey } from './route-cache.ts';
 import type { LiveRouter } from './routers.ts';
 
 export interface LatLng {
@@ -57,6 +58,7 @@ export class Navigator {
   readonly #router: LiveRouter;
   readonly #freeFlow: FreeFlow;
   readonly #metrics: NavigationMetrics;
+  readonly #cache: RouteCache<PlannedRoute>;
 
   constructor(deps: {
     graph: RoadGraph;
@@ -64,6 +66,8 @@ export class Navigator {
     wayLabels: Map<number, WayLabel>;
     metrics: NavigationMetrics;
     snapMaxM: number;
+    /** Routes kept for pairs asked again; 0 turns the cache off. */
+    routeCacheSize?: number;
   }) {
     this.graph = deps.graph;
     this.#router = deps.router;
@@ -71,6 +75,7 @@ export class Navigator {
     this.#snapper = new EdgeSnapper(deps.graph, { maxSnapM: deps.snapMaxM });
     this.#planner = new RoutePlanner(deps.graph, this.#snapper, deps.router, deps.wayLabels);
     this.#freeFlow = freeFlowOf(deps.graph);
+    this.#cache = new RouteCache(deps.routeCacheSize ?? 0);
   }
 
   /** A point on the road; refusals become 400 (impossible) or 422 (no road) naming the field. */
@@ -147,16 +152,24 @@ export class Navigator {
   }
 
   #edgesChanged(changed: number[], kind: 'ways' | 'area' | 'reset'): void {
-    if (changed.length > 0) this.#router.onEdgesChanged?.(changed);
+    if (changed.length > 0) {
+      this.#router.onEdgesChanged?.(changed);
+      this.#cache.clear();
+    }
     this.#metrics.trafficUpdates.inc({ kind });
     this.#metrics.trafficEdges.inc(changed.length);
   }
 
   #plan(from: EdgeSnap, to: EdgeSnap, metric: Metric, kind: RouteKind) {
     const started = performance.now();
-    const route = this.#planner.plan(from, to, metric);
+    const key = routeKey(from, to, metric);
+    const cached = this.#cache.get(key);
+    this.#metrics.routeCache.inc({ result: cached ? 'hit' : 'miss' });
+    const route = cached ?? this.#planner.plan(from, to, metric);
+    if (!cached) this.#cache.set(key, route);
     this.#metrics.routeSeconds.observe({ kind }, (performance.now() - started) / 1000);
-    this.#metrics.settledNodes.observe({ kind }, route.settled);
+    // A hit searched nothing: settled nodes describe searches only.
+    if (!cached) this.#metrics.settledNodes.observe({ kind }, route.settled);
     return { route, from, to };
   }
 }

@@ -79,6 +79,7 @@ export async function runNavigation(
       wayLabels: imported.wayLabels,
       metrics: navMetrics,
       snapMaxM: config.SNAP_MAX_M,
+      routeCacheSize: config.ROUTE_CACHE_SIZE,
     });
     const extract = basename(file).replace(/\.osm\.pbf$/, '');
     const places = await PlaceSearch.open(infra.search, extract, imported.places);
