@@ -69,7 +69,7 @@ describe('Tiltfile', () => {
 
   it('knows every system that has a chart', () => {
     expect(charted.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['url-shortener', 'hotel-booking']),
+      expect.arrayContaining(['url-shortener', 'hotel-booking', 'navigation']),
     );
   });
 
@@ -107,7 +107,7 @@ describe('Tiltfile', () => {
 
   it('refuses a system it does not know, naming the known ones', async () => {
     await expect(declared('url-shortner')).rejects.toThrow(
-      /unknown system\(s\) url-shortner; known: hotel-booking, url-shortener/,
+      /unknown system\(s\) url-shortner; known: hotel-booking, navigation, url-shortener/,
     );
   });
 
