@@ -14,8 +14,9 @@
 //             half of them one of POPULAR_PAIRS pairs drawn in setup (the trips
 //             everyone makes, which the route cache answers); one in twenty
 //             taps a point off the map, answered 422 as it should be. A 422
-//             for a point far from every road (a mountainside), or for no road
-//             between two points, is a correct answer too.
+//             for a point outside the extract (near a border), far from every
+//             road (a mountainside), or for no road between two points, is a
+//             correct answer too.
 //   etas      (open model, 20 % of RATE): POST /eta with ETA_BATCH pairs.
 //   places    (open model, 25 % of RATE): GET /places with a misspelt name.
 //   traffic   (one every TRAFFIC_EVERY seconds): a jam slowing a circle of
@@ -76,6 +77,9 @@ const OFF_THE_MAP = { lat: 0.5, lng: 0.5 };
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const ROUTED_OR_REFUSED = http.expectedStatuses(200, 422);
+// Why a route may rightly be refused: a point near a border outside the extract, far from
+// every road (a mountainside), or no road between the two.
+const REFUSALS = ['outside_extract', 'no_road_nearby', 'no_route'];
 
 const share = (part) => Math.max(1, Math.round(RATE * part));
 
@@ -142,9 +146,8 @@ export function route(data) {
     Math.random() < 0.5 ? pick(data.popular) : { from: randomPoint(), to: randomPoint() };
   const response = getRoute(pair, 'route');
   check(response, {
-    'route answers 200, or 422 when no road is near or joins the points': (r) =>
-      r.status === 200 ||
-      (r.status === 422 && ['no_route', 'no_road_nearby'].includes(r.json('error.code'))),
+    'route answers 200, or 422 for a point off the roads or no road between': (r) =>
+      r.status === 200 || (r.status === 422 && REFUSALS.includes(r.json('error.code'))),
     'a route is a line with a distance and a duration': (r) =>
       r.status !== 200 ||
       (r.json('geometry.type') === 'LineString' && r.json('properties.durationS') >= 0),
@@ -205,6 +208,7 @@ export function session(data) {
   let line = [];
   let pings = 0;
   let rerouted = false;
+  let finished = false;
   let astray;
   let ticker;
 
@@ -221,10 +225,12 @@ export function session(data) {
       ticker = setInterval(() => drive(), 150);
     } else if (message.type === 'reroute') {
       rerouted = true;
+      finish();
     } else if (message.type === 'error') {
       // Off the route, the driver may stand where no road leads on: a correct answer.
       check(message, { 'a session is answered no_route at worst': (m) => m.code === 'no_route' });
       rerouted = true;
+      finish();
     }
   };
   ws.onerror = (event) => {
@@ -243,7 +249,8 @@ export function session(data) {
         astray || farther(aside(line[at - 1], line[at], 300), aside(line[at - 1], line[at], -300));
       ws.send(JSON.stringify({ type: 'ping', lat: astray[1], lng: astray[0] }));
     }
-    if (rerouted || pings >= 12) finish();
+    // Enough pings to reroute; the answer may still be on its way.
+    if (pings >= 12) clearInterval(ticker);
   }
   function farther(a, b) {
     const cos = Math.cos((a[1] * Math.PI) / 180);
@@ -252,15 +259,15 @@ export function session(data) {
     return nearest(a) >= nearest(b) ? a : b;
   }
   function finish() {
+    if (finished) return;
+    finished = true;
     clearInterval(ticker);
     clearTimeout(guard);
     check(rerouted, { 'a session off its route reroutes': (r) => r === true });
     ws.close();
   }
-  // A session that never got its route still ends.
-  const guard = setTimeout(() => {
-    if (ws.readyState === 1) finish();
-  }, 10000);
+  // A session that never got its route, or never a reroute, still ends (and fails its check).
+  const guard = setTimeout(finish, 10000);
 }
 
 /** The point `metres` to the left of `to`, across the direction from `from` ([lng, lat] pairs). */
