@@ -106,9 +106,15 @@ describe('navigation chart', () => {
     await expect(render(CHART, { set: { 'env.OSM_FILE': '/etc/passwd' } })).rejects.toThrow(
       /OSM_FILE/,
     );
-    await expect(
-      render(CHART, { set: { 'osm.configMap': '', 'osm.persistentVolumeClaim': '' } }),
-    ).rejects.toThrow(/osm.configMap or osm.persistentVolumeClaim/);
+  });
+
+  it('reads the image’s own extracts when neither a ConfigMap nor a claim is named', async () => {
+    const objects = await render(CHART, { set: { 'osm.configMap': '' } });
+    const container = containerOf(objects, `${CHART}-api`);
+    // The service's default OSM_DIR: data/osm beside its sources, /app/data/osm in the image.
+    expect(container.env.map((e) => e.name)).not.toContain('OSM_DIR');
+    expect(container.volumeMounts?.map((m) => m.name)).not.toContain('osm');
+    expect(podOf(objects).volumes.map((v) => v.name)).not.toContain('osm');
   });
 
   it('offers in ROUTER exactly the engines the service knows, dijkstra by default', () => {

@@ -2,9 +2,14 @@
 The navigation system has one process role, the API (services/navigation/src/main.ts):
 routes, ETAs, places, traffic updates and WebSocket sessions, on a road graph it builds
 from an OpenStreetMap extract at start. The extract comes from a volume (osm.configMap
-or osm.persistentVolumeClaim) mounted at the directory OSM_DIR names; the places are
-indexed in OpenSearch, whose CA and account come from charts/infra's Secrets.
+or osm.persistentVolumeClaim) mounted at the directory OSM_DIR names, or, with neither,
+from the image's own data/osm (the service's default OSM_DIR); the places are indexed
+in OpenSearch, whose CA and account come from charts/infra's Secrets.
 */}}
+{{- define "navigation.osmVolume" -}}
+{{- or .Values.osm.persistentVolumeClaim .Values.osm.configMap -}}
+{{- end -}}
+
 {{- define "navigation.osmDir" -}}
 /etc/platform/osm
 {{- end -}}
@@ -41,8 +46,10 @@ OSM_DIR points at the mounted extract; OPENSEARCH_CA_FILE at the mounted CA; the
 from opensearch.credentialsSecret. An empty Secret name leaves that part out.
 */}}
 {{- define "navigation.env" -}}
+{{- if include "navigation.osmVolume" . }}
 - name: OSM_DIR
   value: {{ include "navigation.osmDir" . | quote }}
+{{- end }}
 {{- with .Values.opensearch.caSecret }}
 - name: OPENSEARCH_CA_FILE
   value: {{ printf "%s/ca.crt" (include "navigation.searchCaDir" $) | quote }}
@@ -62,14 +69,15 @@ from opensearch.credentialsSecret. An empty Secret name leaves that part out.
 {{- end -}}
 
 {{- define "navigation.volumes" -}}
-- name: osm
 {{- if .Values.osm.persistentVolumeClaim }}
+- name: osm
   persistentVolumeClaim:
     claimName: {{ .Values.osm.persistentVolumeClaim }}
     readOnly: true
-{{- else }}
+{{- else if .Values.osm.configMap }}
+- name: osm
   configMap:
-    name: {{ required "osm.configMap or osm.persistentVolumeClaim must name the extract's volume" .Values.osm.configMap }}
+    name: {{ .Values.osm.configMap }}
 {{- end }}
 {{- with .Values.opensearch.caSecret }}
 - name: opensearch-ca
@@ -82,9 +90,11 @@ from opensearch.credentialsSecret. An empty Secret name leaves that part out.
 {{- end -}}
 
 {{- define "navigation.volumeMounts" -}}
+{{- if include "navigation.osmVolume" . }}
 - name: osm
   mountPath: {{ include "navigation.osmDir" . }}
   readOnly: true
+{{- end }}
 {{- if .Values.opensearch.caSecret }}
 - name: opensearch-ca
   mountPath: {{ include "navigation.searchCaDir" . }}
