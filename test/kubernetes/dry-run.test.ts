@@ -88,7 +88,9 @@ afterAll(async () => {
 }, 30_000);
 
 test('finds every chart to check', () => {
-  expect(charts).toEqual(expect.arrayContaining(['infra', 'url-shortener', 'hotel-booking']));
+  expect(charts).toEqual(
+    expect.arrayContaining(['infra', 'url-shortener', 'hotel-booking', 'navigation']),
+  );
 });
 
 test('the CRDs of every operator the infra chart uses are established', () => {
@@ -289,6 +291,32 @@ test('an upgrade of the infra chart keeps its OpenSearch CA and admin password',
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('the OpenStreetMap extracts fit in the ConfigMap the navigation chart mounts', async () => {
+  // What scripts/osm-configmap.sh has kubectl make: every extract as binaryData. The API server
+  // refuses a ConfigMap over 1 MiB, which a third, larger extract shows.
+  const dir = process.env.OSM_DIR ?? join(ROOT, '../shared/data/osm');
+  const extracts = readdirSync(dir).filter((file) => file.endsWith('.osm.pbf'));
+  expect(extracts).toEqual(expect.arrayContaining(['andorra.osm.pbf', 'monaco.osm.pbf']));
+  const binaryData = Object.fromEntries(
+    extracts.map((file) => [file, readFileSync(join(dir, file)).toString('base64')]),
+  );
+  const configMap = (name: string, data: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'platform' },
+    binaryData: data,
+  });
+  const tooBig = { ...binaryData, 'region.osm.pbf': Buffer.alloc(400 * 1024).toString('base64') };
+
+  const { rejections } = await dryRunApply(server!.kubeConfig, [
+    configMap('navigation-osm', binaryData),
+    configMap('navigation-osm-too-big', tooBig),
+  ]);
+  expect(rejections.map((r) => [r.name, r.message])).toEqual([
+    ['navigation-osm-too-big', expect.stringMatching(/1048576/)],
+  ]);
+}, 30_000);
 
 test('every object in manifests/ and load-tests/ is accepted', async () => {
   const { rejections, warnings } = await dryRunApply(

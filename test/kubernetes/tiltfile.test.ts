@@ -69,7 +69,7 @@ describe('Tiltfile', () => {
 
   it('knows every system that has a chart', () => {
     expect(charted.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['url-shortener', 'hotel-booking']),
+      expect.arrayContaining(['url-shortener', 'hotel-booking', 'navigation']),
     );
   });
 
@@ -105,9 +105,26 @@ describe('Tiltfile', () => {
     },
   );
 
+  it('sends the image build every path the Dockerfile copies', async () => {
+    // Tilt's `only` narrows the build context: a COPY of anything outside it fails in tilt up.
+    const build = (await declared()).find((c) => c.builtin === 'docker_build')!;
+    const only = build.kwargs.only as string[];
+    const dockerfile = readFileSync(join(ROOT, String(build.kwargs.dockerfile)), 'utf8');
+    const sources = dockerfile
+      .split('\n')
+      .filter((line) => /^COPY\s/.test(line) && !/--from=/.test(line))
+      .flatMap((line) => line.trim().split(/\s+/).slice(1, -1))
+      .filter((word) => !word.startsWith('--'));
+    expect(sources.length).toBeGreaterThan(3);
+    const outside = sources.filter(
+      (source) => !only.some((path) => source === path || source.startsWith(`${path}/`)),
+    );
+    expect(outside).toEqual([]);
+  });
+
   it('refuses a system it does not know, naming the known ones', async () => {
     await expect(declared('url-shortner')).rejects.toThrow(
-      /unknown system\(s\) url-shortner; known: hotel-booking, url-shortener/,
+      /unknown system\(s\) url-shortner; known: hotel-booking, navigation, url-shortener/,
     );
   });
 

@@ -81,6 +81,24 @@ it('runs the hotel booking load test, its hot room refused as expected, not as e
   await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
 }, 90_000);
 
+it('runs the navigation load test on the Andorra extract: routes, ETAs, places, traffic, sessions', async () => {
+  const port = await freePort();
+  const { code, output } = await load(['navigation', '--rate', '10', '--duration', '8s'], {
+    PORT: String(port),
+    DATA_DIR: dataDir,
+  });
+
+  if (code !== 0) throw new Error(`npm run load exited with ${code}:\n${output}`);
+  expect(output).toContain(`k6 run navigation against http://127.0.0.1:${port} `);
+  expect(output).toContain("http_req_duration{op:route}\n    ✓ 'p(95)<200'");
+  expect(output).toContain("http_req_failed\n    ✓ 'rate<0.001'");
+  expect(output).toMatch(/checks_failed\.+: 0\.00%/);
+  // The WebSocket sessions ran, and each strayed and was rerouted.
+  expect(output).toMatch(/ws_sessions\.+: [1-9]/);
+  expect(output).toContain('✓ a session off its route reroutes');
+  await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+}, 90_000);
+
 it("exits with k6's code when the run fails", async () => {
   // Ready, but every create fails: k6's setup cannot build its pool of links and throws.
   const broken = createServer((req, res) => {

@@ -28,6 +28,10 @@ const SLOS: Record<string, { latency: Record<string, string>; availability: stri
     },
     availability: 'hotel-booking-slo-availability',
   },
+  navigation: {
+    latency: { 'op:route': 'navigation-slo-route-latency' },
+    availability: 'navigation-slo-availability',
+  },
 };
 
 interface Manifest {
@@ -43,7 +47,7 @@ interface RuleFile {
 }
 
 it('finds the load test of every system', () => {
-  expect(systems).toEqual(expect.arrayContaining(['url-shortener', 'hotel-booking']));
+  expect(systems).toEqual(expect.arrayContaining(['url-shortener', 'hotel-booking', 'navigation']));
 });
 
 describe.each(systems)('load-tests/%s', (system) => {

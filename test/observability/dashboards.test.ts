@@ -140,7 +140,7 @@ const readDashboard = (file: string) => JSON.parse(readFileSync(file, 'utf8')) a
 
 it('finds the dashboard of every system and starts each one', () => {
   const found = dashboardFiles.map((file) => file.slice(ROOT.length));
-  for (const chart of ['url-shortener', 'hotel-booking']) {
+  for (const chart of ['url-shortener', 'hotel-booking', 'navigation']) {
     expect(found).toContain(`charts/${chart}/dashboards/${chart}.json`);
   }
   const unobserved = dashboardFiles.map(chartOf).filter((name) => !OBSERVED[name]);

@@ -46,7 +46,7 @@ function rulesUnderTest(testFile: string): string[] {
 }
 
 it('finds the rules of every system and their tests', () => {
-  for (const chart of ['url-shortener', 'hotel-booking']) {
+  for (const chart of ['url-shortener', 'hotel-booking', 'navigation']) {
     expect(ruleFiles.map(relative)).toContain(`charts/${chart}/rules/slo.rules.yaml`);
     expect(testFiles.map(relative)).toContain(`charts/${chart}/rules/slo.test.yaml`);
   }

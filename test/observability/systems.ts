@@ -208,7 +208,42 @@ export async function startHotelBooking(run: Run): Promise<ObservedSystem> {
   };
 }
 
+const NAVIGATION_MAIN = fileURLToPath(
+  new URL('../../services/navigation/src/main.ts', import.meta.url),
+);
+
+export async function startNavigation(run: Run): Promise<ObservedSystem> {
+  // What the chart sets: the place index on OpenSearch, and nothing else of the servers. The
+  // Monaco extract loads in a second; the load test draws its points there.
+  const env = {
+    NAME_PREFIX: run.servers.NAME_PREFIX!,
+    LOG_LEVEL: run.servers.LOG_LEVEL!,
+    OPENSEARCH_URL: serverAddress('OPENSEARCH_URL'),
+    OSM_FILE: 'monaco.osm.pbf',
+  };
+  const processes: ServiceProcess[] = [];
+  const port = await freePort();
+  const [api] = await startAll(
+    [startRole('navigation-api', 'api', port, { ...env, PORT: String(port) }, NAVIGATION_MAIN)],
+    processes,
+  );
+  return {
+    name: 'navigation',
+    jobs: [target(run, 'navigation', 'api', port)],
+    baseUrl: api!.url,
+    // A traffic update every 3 s, so the run shows several (each empties the route cache).
+    k6Env: { EXTRACT: 'monaco', RATE: '10', DURATION: '20s', TRAFFIC_EVERY: '3' },
+    thresholds: [
+      "http_req_duration{op:route}\n    ✓ 'p(95)<200'",
+      "http_req_failed\n    ✓ 'rate<0.001'",
+      "checks\n    ✓ 'rate>0.999'",
+    ],
+    stop: () => stopAll(processes),
+  };
+}
+
 export const OBSERVED: Record<string, (run: Run) => Promise<ObservedSystem>> = {
   'url-shortener': startUrlShortener,
   'hotel-booking': startHotelBooking,
+  navigation: startNavigation,
 };

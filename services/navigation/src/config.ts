@@ -33,6 +33,11 @@ export const configSchema = z
       .string()
       .default('Europe/Andorra')
       .refine(isTimeZone, { message: 'not an IANA time zone such as Europe/Andorra' }),
+    /**
+     * Routes kept for pairs asked again (least recently used out; cleared by traffic); 0 is off.
+     * A route across Andorra with its steps holds about 50 kB of heap.
+     */
+    ROUTE_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(1000),
     /** A point farther than this from every road is refused. */
     SNAP_MAX_M: env.positiveInt(1000).pipe(z.number().max(50_000)),
     ETA_MAX_PAIRS: env.positiveInt(50).pipe(z.number().max(1000)),

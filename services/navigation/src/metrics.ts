@@ -8,6 +8,7 @@ export interface NavigationMetrics {
   trafficUpdates: Counter<'kind'>;
   trafficEdges: Counter;
   sessions: Gauge;
+  routeCache: Counter<'result'>;
 }
 
 /** The navigation_ metrics, registered once per process. */
@@ -42,6 +43,12 @@ export function navigationMetrics(metrics: Metrics): NavigationMetrics {
     sessions: new Gauge({
       name: 'navigation_sessions_active',
       help: 'Open WebSocket navigation sessions.',
+      registers,
+    }),
+    routeCache: new Counter({
+      name: 'navigation_route_cache_requests_total',
+      help: 'Route cache lookups, by result (hit, miss).',
+      labelNames: ['result'],
       registers,
     }),
   };

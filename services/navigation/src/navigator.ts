@@ -14,6 +14,7 @@ import {
 import { navigationError } from './errors.ts';
 import type { WayLabel } from './import/osm-import.ts';
 import type { NavigationMetrics, RouteKind } from './metrics.ts';
+import { RouteCache, routeKey } from './route-cache.ts';
 import type { LiveRouter } from './routers.ts';
 
 export interface LatLng {
@@ -63,6 +64,7 @@ export class Navigator {
   readonly #metrics: NavigationMetrics;
   readonly #history: SpeedHistory;
   readonly #now: () => Date;
+  readonly #cache: RouteCache<PlannedRoute>;
 
   constructor(deps: {
     graph: RoadGraph;
@@ -73,6 +75,8 @@ export class Navigator {
     /** The extract's time zone, for historical speeds by weekday and hour. */
     timeZone?: string;
     now?: () => Date;
+    /** Routes kept for pairs asked again; 0 turns the cache off. */
+    routeCacheSize?: number;
   }) {
     this.graph = deps.graph;
     this.#router = deps.router;
@@ -82,6 +86,7 @@ export class Navigator {
     this.#freeFlow = freeFlowOf(deps.graph);
     this.#history = new SpeedHistory(deps.graph, { timeZone: deps.timeZone });
     this.#now = deps.now ?? (() => new Date());
+    this.#cache = new RouteCache(deps.routeCacheSize ?? 0);
   }
 
   /** A point on the road; refusals become 400 (impossible) or 422 (no road) naming the field. */
@@ -173,7 +178,10 @@ export class Navigator {
   }
 
   #edgesChanged(changed: number[], kind: 'ways' | 'area' | 'reset'): void {
-    if (changed.length > 0) this.#router.onEdgesChanged?.(changed);
+    if (changed.length > 0) {
+      this.#router.onEdgesChanged?.(changed);
+      this.#cache.clear();
+    }
     // What traffic reports now is what this hour of the week looks like.
     this.#history.observe(changed, this.#now());
     this.#metrics.trafficUpdates.inc({ kind });
@@ -182,9 +190,14 @@ export class Navigator {
 
   #plan(from: EdgeSnap, to: EdgeSnap, metric: Metric, kind: RouteKind) {
     const started = performance.now();
-    const route = this.#planner.plan(from, to, metric);
+    const key = routeKey(from, to, metric);
+    const cached = this.#cache.get(key);
+    this.#metrics.routeCache.inc({ result: cached ? 'hit' : 'miss' });
+    const route = cached ?? this.#planner.plan(from, to, metric);
+    if (!cached) this.#cache.set(key, route);
     this.#metrics.routeSeconds.observe({ kind }, (performance.now() - started) / 1000);
-    this.#metrics.settledNodes.observe({ kind }, route.settled);
+    // A hit searched nothing: settled nodes describe searches only.
+    if (!cached) this.#metrics.settledNodes.observe({ kind }, route.settled);
     return { route, from, to };
   }
 }

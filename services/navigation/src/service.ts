@@ -80,6 +80,7 @@ export async function runNavigation(
       metrics: navMetrics,
       snapMaxM: config.SNAP_MAX_M,
       timeZone: config.TIME_ZONE,
+      routeCacheSize: config.ROUTE_CACHE_SIZE,
     });
     const extract = basename(file).replace(/\.osm\.pbf$/, '');
     const places = await PlaceSearch.open(infra.search, extract, imported.places);
