@@ -1,5 +1,6 @@
 import { BinaryHeap } from './binary-heap.ts';
 import { edgeWeights, type Metric, type RoadGraph } from './road-graph.ts';
+import { checkNode, rowOf, SearchStamps } from './search-stamps.ts';
 import { endpoints, type Endpoint, type Route, type Router } from './router.ts';
 
 /**
@@ -12,17 +13,14 @@ export class Dijkstra implements Router {
   readonly #graph: RoadGraph;
   readonly #cost: Float64Array;
   readonly #parentEdge: Int32Array;
-  readonly #stamp: Uint32Array;
-  readonly #settledStamp: Uint32Array;
+  readonly #stamps: SearchStamps;
   readonly #heap: BinaryHeap;
-  #generation = 0;
 
   constructor(graph: RoadGraph) {
     this.#graph = graph;
     this.#cost = new Float64Array(graph.nodeCount);
     this.#parentEdge = new Int32Array(graph.nodeCount);
-    this.#stamp = new Uint32Array(graph.nodeCount);
-    this.#settledStamp = new Uint32Array(graph.nodeCount);
+    this.#stamps = new SearchStamps(graph.nodeCount);
     this.#heap = new BinaryHeap(1024);
   }
 
@@ -36,7 +34,7 @@ export class Dijkstra implements Router {
     metric: Metric,
   ): Route {
     const targets = endpoints(to);
-    for (const target of targets) this.#checkNode(target.node);
+    for (const target of targets) checkNode(this.#graph, target.node);
     const { settled, best, bestCost } = this.#search(endpoints(from), targets, metric);
     if (best === -1) return { reachable: false, settled };
     return { reachable: true, ...this.#path(best), cost: bestCost, settled };
@@ -47,7 +45,7 @@ export class Dijkstra implements Router {
     const { settled } = this.#search(endpoints(from), [], metric);
     const cost = new Float64Array(this.#graph.nodeCount).fill(Infinity);
     for (let n = 0; n < this.#graph.nodeCount; n++) {
-      if (this.#stamp[n] === this.#generation) cost[n] = this.#cost[n]!;
+      if (this.#stamps.reached[n] === this.#stamps.current) cost[n] = this.#cost[n]!;
     }
     return { cost, settled };
   }
@@ -63,14 +61,15 @@ export class Dijkstra implements Router {
   ): { settled: number; best: number; bestCost: number } {
     const graph = this.#graph;
     const weights = edgeWeights(graph, metric);
-    const generation = this.#nextGeneration();
+    const generation = this.#stamps.next();
+    const { reached, settled: final } = this.#stamps;
     const heap = this.#heap;
     heap.clear();
 
     for (const { node, cost } of sources) {
-      this.#checkNode(node);
-      if (this.#stamp[node] === generation && this.#cost[node]! <= cost) continue;
-      this.#stamp[node] = generation;
+      checkNode(this.#graph, node);
+      if (reached[node] === generation && this.#cost[node]! <= cost) continue;
+      reached[node] = generation;
       this.#cost[node] = cost;
       this.#parentEdge[node] = -1;
       heap.push(cost, node);
@@ -89,8 +88,8 @@ export class Dijkstra implements Router {
       const key = heap.peekKey();
       if (key >= bestCost) break;
       const node = heap.pop();
-      if (this.#settledStamp[node] === generation || key > this.#cost[node]!) continue;
-      this.#settledStamp[node] = generation;
+      if (final[node] === generation || key > this.#cost[node]!) continue;
+      final[node] = generation;
       settled++;
       const tail = remaining.get(node);
       if (tail !== undefined && key + tail < bestCost) {
@@ -101,8 +100,8 @@ export class Dijkstra implements Router {
       for (let e = graph.firstEdge[node]!, end = graph.firstEdge[node + 1]!; e < end; e++) {
         const target = graph.edgeTarget[e]!;
         const cost = key + weights[e]!;
-        if (this.#stamp[target] !== generation || cost < this.#cost[target]!) {
-          this.#stamp[target] = generation;
+        if (reached[target] !== generation || cost < this.#cost[target]!) {
+          reached[target] = generation;
           this.#cost[target] = cost;
           this.#parentEdge[target] = e;
           heap.push(cost, target);
@@ -124,33 +123,11 @@ export class Dijkstra implements Router {
     }
     return pathOf(this.#graph, edges.reverse(), to);
   }
-
-  #checkNode(node: number): void {
-    if (!Number.isInteger(node) || node < 0 || node >= this.#graph.nodeCount) {
-      throw new RangeError(`node ${node} is not in the graph (0…${this.#graph.nodeCount - 1})`);
-    }
-  }
-
-  #nextGeneration(): number {
-    if (this.#generation === 0xffffffff) {
-      this.#stamp.fill(0);
-      this.#settledStamp.fill(0);
-      this.#generation = 0;
-    }
-    return ++this.#generation;
-  }
 }
 
 /** The node an edge leaves from: a binary search of the CSR offsets. */
 export function edgeSource(graph: RoadGraph, edge: number): number {
-  let low = 0;
-  let high = graph.nodeCount - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (graph.firstEdge[mid]! <= edge) low = mid;
-    else high = mid - 1;
-  }
-  return low;
+  return rowOf(graph.firstEdge, edge);
 }
 
 /** Nodes, length and travel time of an edge path; `to` names the node of an empty path. */

@@ -2,6 +2,7 @@ import { BinaryHeap } from './binary-heap.ts';
 import { edgeSource, pathOf } from './dijkstra.ts';
 import { gridPartition, type Partition, type PartitionOptions } from './partition.ts';
 import { edgeWeights, type Metric, type RoadGraph } from './road-graph.ts';
+import { checkNode, rowOf, SearchStamps } from './search-stamps.ts';
 import { endpoints, type Endpoint, type Route, type Router } from './router.ts';
 
 const METRICS: readonly Metric[] = ['time', 'distance'];
@@ -77,10 +78,8 @@ export class OverlayRouter implements Router {
   readonly #parentNode: Int32Array;
   /** The edge that reached a node; -1 for a source; -(level + 1) for a clique arc. */
   readonly #parentEdge: Int32Array;
-  readonly #stamp: Uint32Array;
-  readonly #settledStamp: Uint32Array;
+  readonly #stamps: SearchStamps;
   readonly #heap = new BinaryHeap(1024);
-  #generation = 0;
   #anchorCells: Int32Array[] = [];
 
   constructor(graph: RoadGraph, options: PartitionOptions = {}) {
@@ -89,8 +88,7 @@ export class OverlayRouter implements Router {
     this.#cost = new Float64Array(graph.nodeCount);
     this.#parentNode = new Int32Array(graph.nodeCount);
     this.#parentEdge = new Int32Array(graph.nodeCount);
-    this.#stamp = new Uint32Array(graph.nodeCount);
-    this.#settledStamp = new Uint32Array(graph.nodeCount);
+    this.#stamps = new SearchStamps(graph.nodeCount);
     this.#levels = [];
     for (let level = 1; level <= this.partition.levels; level++) {
       this.#levels[level] = this.#boundary(level);
@@ -146,7 +144,7 @@ export class OverlayRouter implements Router {
   ): Route {
     const sources = endpoints(from);
     const targets = endpoints(to);
-    for (const { node } of [...sources, ...targets]) this.#checkNode(node);
+    for (const { node } of [...sources, ...targets]) checkNode(this.#graph, node);
     this.#setAnchors([...sources, ...targets]);
 
     const remaining = new Map<number, number>();
@@ -255,7 +253,7 @@ export class OverlayRouter implements Router {
       }
       for (let j = 0; j < exitCount; j++) {
         const exit = overlay.exitNodes[exitsFrom + j]!;
-        const reached = this.#stamp[exit] === this.#generation;
+        const reached = this.#stamps.reached[exit] === this.#stamps.current;
         const cost = reached ? this.#cost[exit]! : Infinity;
         if (clique[row + j] !== cost) changed = true;
         clique[row + j] = cost;
@@ -324,10 +322,10 @@ export class OverlayRouter implements Router {
   ): { settled: number; best: number; bestCost: number } {
     const graph = this.#graph;
     const weights = edgeWeights(graph, metric);
-    const generation = this.#nextGeneration();
+    const generation = this.#stamps.next();
     const heap = this.#heap;
     const cost = this.#cost;
-    const stamp = this.#stamp;
+    const { reached: stamp, settled: final } = this.#stamps;
     const restrictTo =
       scope.restrictLevel > 0 ? this.partition.cellOf[scope.restrictLevel]! : undefined;
     heap.clear();
@@ -350,8 +348,8 @@ export class OverlayRouter implements Router {
       const key = heap.peekKey();
       if (key >= bestCost) break;
       const node = heap.pop();
-      if (this.#settledStamp[node] === generation || key > cost[node]!) continue;
-      this.#settledStamp[node] = generation;
+      if (final[node] === generation || key > cost[node]!) continue;
+      final[node] = generation;
       settled++;
       const tail = targets.get(node);
       if (tail !== undefined && key + tail < bestCost) {
@@ -428,38 +426,11 @@ export class OverlayRouter implements Router {
     }
     const arc = -item - 1;
     const overlay = this.#levels[level]!;
-    const cell = cellOfArc(overlay.matrixStart, arc);
+    const cell = rowOf(overlay.matrixStart, arc);
     const { start, items } = overlay.paths[metric][cell]!;
     const local = arc - overlay.matrixStart[cell]!;
     for (let i = start[local]!; i < start[local + 1]!; i++) {
       this.#unpackItem(level - 1, items[i]!, metric, edges);
     }
   }
-
-  #checkNode(node: number): void {
-    if (!Number.isInteger(node) || node < 0 || node >= this.#graph.nodeCount) {
-      throw new RangeError(`node ${node} is not in the graph (0…${this.#graph.nodeCount - 1})`);
-    }
-  }
-
-  #nextGeneration(): number {
-    if (this.#generation === 0xffffffff) {
-      this.#stamp.fill(0);
-      this.#settledStamp.fill(0);
-      this.#generation = 0;
-    }
-    return ++this.#generation;
-  }
-}
-
-/** The cell whose matrix holds a global arc index: a binary search of the matrix offsets. */
-function cellOfArc(matrixStart: Int32Array, arc: number): number {
-  let low = 0;
-  let high = matrixStart.length - 2;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (matrixStart[mid]! <= arc) low = mid;
-    else high = mid - 1;
-  }
-  return low;
 }
