@@ -1,6 +1,8 @@
 import {
   CoreV1Api,
   CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
   type CoreV1Event,
@@ -13,6 +15,7 @@ import {
   startApiServer,
   type TestApiServer,
 } from '../../../test/kubernetes/apiserver.ts';
+import { buildDependencies, render } from '../../../test/kubernetes/helm.ts';
 import {
   GROUP,
   HandlerRebalancer,
@@ -149,10 +152,11 @@ function rebalancer(
   ns: string,
   identity = 'rebalancer-0',
   leaseSeconds = 15,
+  kubeConfig = server.kubeConfig,
 ): { controller: HandlerRebalancer; metrics: RebalancerMetrics } {
   const metrics = createRebalancerMetrics();
   const controller = new HandlerRebalancer({
-    kubeConfig: server.kubeConfig,
+    kubeConfig,
     namespace: ns,
     lease: {
       namespace: ns,
@@ -364,6 +368,50 @@ test('only the Lease holder acts; the other takes over when it stops renewing', 
     (await events(ns)).filter((e) => e.reason === 'Rebalancing').map((e) => e.reportingInstance),
   );
   expect(instances).toEqual(new Set(['rebalancer-a', 'rebalancer-b']));
+}, 60_000);
+
+test('works with nothing but the RBAC its chart grants', async () => {
+  const ns = await namespace();
+  await buildDependencies('handler-rebalancer');
+  const objects = await render('handler-rebalancer', { release: 'chat', namespace: ns });
+  const objectApi = KubernetesObjectApi.makeApiClient(server.kubeConfig);
+  for (const { source: _source, ...object } of objects) {
+    if (['ServiceAccount', 'Role', 'RoleBinding'].includes(object.kind)) {
+      await objectApi.create({ ...object, metadata: { ...object.metadata, namespace: ns } });
+    }
+  }
+
+  // A token of the chart's service account, as the pod would have it mounted.
+  const account = objects.find((o) => o.kind === 'ServiceAccount')!.metadata.name;
+  const { status } = await core.createNamespacedServiceAccountToken({
+    namespace: ns,
+    name: account,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const asAccount = new KubeConfig();
+  const cluster = server.kubeConfig.getCurrentCluster()!;
+  asAccount.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: account, token: status!.token }],
+    contexts: [{ name: 'operator', cluster: cluster.name, user: account }],
+    currentContext: 'operator',
+  });
+  // The chart's Role names the Lease it may update: the operator must use that name.
+  const service = await handlers(ns, { 'handler-a': 600, 'handler-b': 0 });
+  await createPool(ns, { drainRate: 1000, cooldownSeconds: 1 });
+  const { controller } = rebalancer(ns, 'rebalancer-rbac', 15, asAccount);
+  await controller.start();
+
+  await until('the spread within the allowed imbalance', 15_000, () =>
+    withinLimit(Object.values(service.counts()), 0.1, 20),
+  );
+  await until('a Balanced status', 10_000, async () => {
+    return conditionOf(await readPool(ns), 'Balanced')?.status === 'True';
+  });
+  expect((await events(ns)).map((e) => e.reason)).toEqual(
+    expect.arrayContaining(['Rebalancing', 'Balanced']),
+  );
+  expect(controller.isLeader).toBe(true);
 }, 60_000);
 
 test('the API server refuses a pool that breaks the schema', async () => {
