@@ -12,6 +12,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from '@platform/kit';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HandlerAdmin } from './handler-admin.ts';
 import { matchesSelector, type LabelSelector } from './label-selector.ts';
 import { LeaderLease } from './leader-lease.ts';
@@ -118,6 +119,8 @@ export class HandlerRebalancer {
   readonly #lastAction = new Map<string, number>();
   readonly #drainedPods = new Set<string>();
   readonly #reportedHandlers = new Map<string, Set<string>>();
+  readonly #balanced = new Map<string, Condition['status']>();
+  readonly #filling = new Set<Informer<KubernetesObject>>();
   #synced = false;
   #stopped = false;
 
@@ -184,9 +187,29 @@ export class HandlerRebalancer {
 
   /** Fills the caches, then competes for the Lease. */
   async start(): Promise<void> {
-    await Promise.all([this.#pools.start(), this.#pods.start()]);
+    await Promise.all([this.#fill(this.#pools), this.#fill(this.#pods)]);
+    if (this.#stopped) return;
     this.#synced = true;
     this.#lease.start();
+  }
+
+  /** Starts an informer until its list succeeds, backing off between attempts. */
+  async #fill(informer: Informer<KubernetesObject>): Promise<void> {
+    if (this.#filling.has(informer)) return;
+    this.#filling.add(informer);
+    try {
+      for (let delay = 500; !this.#stopped; delay = Math.min(delay * 2, 30_000)) {
+        let failed = false;
+        const onError = () => (failed = true);
+        informer.on('error', onError);
+        await (informer as unknown as { start(): Promise<void> }).start();
+        informer.off('error', onError);
+        if (!failed) return;
+        await sleep(delay);
+      }
+    } finally {
+      this.#filling.delete(informer);
+    }
   }
 
   /** Stops acting; `releaseLease` hands the Lease over at once instead of letting it expire. */
@@ -224,13 +247,12 @@ export class HandlerRebalancer {
     this.#pods.on('update', poolsOfPod);
     this.#pods.on('delete', poolsOfPod);
 
+    // A failed list or watch stops an informer: start it again (its cache stays meanwhile).
     for (const informer of [this.#pools, this.#pods] as Informer<KubernetesObject>[]) {
       informer.on('error', (error) => {
         if (this.#stopped) return;
         this.#log.warn({ err: error }, 'watch failed, restarting');
-        setTimeout(() => {
-          if (!this.#stopped) void (informer as unknown as { start(): Promise<void> }).start();
-        }, 1000).unref();
+        if (!this.#filling.has(informer)) void this.#fill(informer);
       });
     }
   }
@@ -458,8 +480,12 @@ export class HandlerRebalancer {
         await this.#event(pool, 'Drained', `terminating handler ${h.name} holds no connections`);
       }
     }
-    const before = pool.status?.conditions?.find((c) => c.type === 'Balanced')?.status;
+    const key = keyOf(pool);
+    const before =
+      this.#balanced.get(key) ??
+      pool.status?.conditions?.find((c) => c.type === 'Balanced')?.status;
     const now = conditions.find((c) => c.type === 'Balanced')!;
+    this.#balanced.set(key, now.status);
     if (now.status === 'True' && before !== 'True') {
       await this.#event(pool, 'Balanced', now.message);
     }
@@ -527,6 +553,7 @@ export class HandlerRebalancer {
     }
     this.#reportedHandlers.delete(key);
     this.#lastAction.delete(key);
+    this.#balanced.delete(key);
   }
 }
 

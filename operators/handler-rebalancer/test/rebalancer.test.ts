@@ -1,4 +1,5 @@
 import {
+  CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -8,6 +9,11 @@ import {
   type CoreV1Event,
 } from '@kubernetes/client-node';
 import { createLogger } from '@platform/kit';
+import { freePort } from '@platform/kit/testing';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -34,7 +40,8 @@ import { StandInHandler, StandInService } from './stand-in-handler.ts';
  * processes on 127.0.0.1. Nothing runs pods: the test writes each Pod's status
  * (IP, Ready) itself, and an annotation names the stand-in's port.
  */
-const CRDS = fileURLToPath(new URL('../../../manifests/crds', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CRDS = join(ROOT, 'manifests', 'crds');
 const PORT_ANNOTATION = 'test.platform.dev/admin-port';
 const HOLD = 'test.platform.dev/hold';
 
@@ -375,7 +382,7 @@ test('works with nothing but the RBAC its chart grants', async () => {
   await buildDependencies('handler-rebalancer');
   const objects = await render('handler-rebalancer', { release: 'chat', namespace: ns });
   const objectApi = KubernetesObjectApi.makeApiClient(server.kubeConfig);
-  for (const { source: _source, ...object } of objects) {
+  for (const object of objects.map(({ source: _source, ...o }) => o)) {
     if (['ServiceAccount', 'Role', 'RoleBinding'].includes(object.kind)) {
       await objectApi.create({ ...object, metadata: { ...object.metadata, namespace: ns } });
     }
@@ -412,6 +419,70 @@ test('works with nothing but the RBAC its chart grants', async () => {
     expect.arrayContaining(['Rebalancing', 'Balanced']),
   );
   expect(controller.isLeader).toBe(true);
+}, 60_000);
+
+test('the process: status from pod IPs, /readyz, /metrics, and the Lease handed back on SIGTERM', async () => {
+  const ns = await namespace();
+  const service = await handlers(ns, { 'handler-a': 250 });
+  const standInPort = Number(
+    (await core.readNamespacedPod({ namespace: ns, name: 'handler-a' })).metadata!.annotations![
+      PORT_ANNOTATION
+    ],
+  );
+  // Here the pool's adminPort and the pod's IP find the handler, as in a cluster.
+  await createPool(ns, { adminPort: standInPort });
+
+  const dir = mkdtempSync(join(tmpdir(), 'rebalancer-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'kubeconfig'), server.kubeConfig.exportConfig(), { mode: 0o600 });
+  const port = await freePort();
+  const child = spawn(process.execPath, ['operators/handler-rebalancer/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: dirname(process.execPath),
+      KUBECONFIG: join(dir, 'kubeconfig'),
+      PORT: String(port),
+      WATCH_NAMESPACE: ns,
+      POD_NAME: 'rebalancer-process',
+      LEASE_DURATION_SECONDS: '15',
+      LEASE_RENEW_SECONDS: '1',
+      POLL_SECONDS: '0.5',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const get = (path: string) =>
+    fetch(`http://127.0.0.1:${port}${path}`).then(
+      async (r) => ({ status: r.status, text: await r.text() }),
+      () => ({ status: 0, text: '' }),
+    );
+
+  await until(`/readyz 200 (${stderr})`, 20_000, async () => (await get('/readyz')).status === 200);
+  expect((await get('/healthz')).status).toBe(200);
+  const pool = await until('the handler counted in the status', 15_000, async () => {
+    const read = await readPool(ns);
+    return read.status?.handlers?.[0]?.connections === 250 ? read : undefined;
+  });
+  expect(conditionOf(pool, 'Balanced')?.status).toBe('True');
+  expect(service.handlers[0]!.drains).toEqual([]);
+  const metrics = (await get('/metrics')).text;
+  expect(metrics).toMatch(/^chat_rebalancer_leader\{[^}]*\} 1$/m);
+  expect(metrics).toMatch(
+    /^chat_rebalancer_handler_connections\{[^}]*handler="handler-a"[^}]*\} 250$/m,
+  );
+
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  const lease = await server.kubeConfig
+    .makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ namespace: ns, name: 'handler-rebalancer' });
+  expect(lease.spec?.holderIdentity).toBeUndefined();
 }, 60_000);
 
 test('the API server refuses a pool that breaks the schema', async () => {
