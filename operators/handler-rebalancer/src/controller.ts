@@ -289,27 +289,7 @@ export class HandlerRebalancer {
     });
 
     // Act.
-    const urls = new Map(observed.map((o) => [o.name, o.url]));
-    const results = await Promise.allSettled(
-      decided.drains.map((drain) =>
-        this.#options.admin.drain(urls.get(drain.handler)!, {
-          connections: drain.connections,
-          perSecond: drain.perSecond,
-        }),
-      ),
-    );
-    const sent = decided.drains.filter((_, i) => results[i]!.status === 'fulfilled');
-    const failed = decided.drains.filter((_, i) => results[i]!.status === 'rejected');
-    for (const drain of sent)
-      this.#options.metrics.actions.inc({ pool: key, reason: drain.reason });
-    for (const [i, result] of results.entries()) {
-      if (result.status === 'rejected') {
-        this.#log.warn(
-          { pool: key, handler: decided.drains[i]!.handler, err: result.reason },
-          'drain refused',
-        );
-      }
-    }
+    const { sent, failed } = await this.#sendDrains(key, decided, observed);
     let lastActionTime = lastAction > 0 ? new Date(lastAction).toISOString() : undefined;
     if (sent.length > 0) {
       this.#lastAction.set(key, now.getTime());
@@ -336,6 +316,37 @@ export class HandlerRebalancer {
     return decided.cooldownRemainingSeconds > 0
       ? Math.min(poll, decided.cooldownRemainingSeconds + 0.05)
       : poll;
+  }
+
+  /** POSTs the plan's drains; a refusal is logged and counted, never thrown here. */
+  async #sendDrains(
+    key: string,
+    decided: Plan,
+    observed: (HandlerStatus & { url?: string })[],
+  ): Promise<{ sent: Plan['drains']; failed: Plan['drains'] }> {
+    const urls = new Map(observed.map((o) => [o.name, o.url]));
+    const results = await Promise.allSettled(
+      decided.drains.map((drain) =>
+        this.#options.admin.drain(urls.get(drain.handler)!, {
+          connections: drain.connections,
+          perSecond: drain.perSecond,
+        }),
+      ),
+    );
+
+    const sent: Plan['drains'] = [];
+    const failed: Plan['drains'] = [];
+    for (const [i, result] of results.entries()) {
+      const drain = decided.drains[i]!;
+      if (result.status === 'fulfilled') {
+        sent.push(drain);
+        this.#options.metrics.actions.inc({ pool: key, reason: drain.reason });
+      } else {
+        failed.push(drain);
+        this.#log.warn({ pool: key, handler: drain.handler, err: result.reason }, 'drain refused');
+      }
+    }
+    return { sent, failed };
   }
 
   async #observe(pool: HandlerPool, pod: V1Pod): Promise<HandlerStatus & { url?: string }> {

@@ -377,6 +377,32 @@ test('only the Lease holder acts; the other takes over when it stops renewing', 
   expect(instances).toEqual(new Set(['rebalancer-a', 'rebalancer-b']));
 }, 60_000);
 
+test('reports a handler whose load cannot be read as Degraded, and balances the rest', async () => {
+  const ns = await namespace();
+  const service = await handlers(ns, { 'handler-a': 500, 'handler-b': 0, 'handler-c': 40 });
+  await service.handlers[2]!.close();
+  await createPool(ns, { drainRate: 1000, cooldownSeconds: 1 });
+  const { controller } = rebalancer(ns);
+  await controller.start();
+
+  const pool = await until('a Degraded status', 10_000, async () => {
+    const read = await readPool(ns);
+    return conditionOf(read, 'Degraded')?.status === 'True' ? read : undefined;
+  });
+  expect(conditionOf(pool, 'Degraded')).toMatchObject({
+    reason: 'HandlerUnreachable',
+    message: expect.stringContaining('handler-c'),
+  });
+  expect(pool.status!.handlers!.find((h) => h.name === 'handler-c')).toMatchObject({
+    ready: true,
+    reachable: false,
+  });
+  // The unreadable handler is left out of the mean: a and b split their 500.
+  await until('a and b level', 10_000, () =>
+    withinLimit([service.handlers[0]!.connections, service.handlers[1]!.connections], 0.1, 20),
+  );
+}, 60_000);
+
 test('works with nothing but the RBAC its chart grants', async () => {
   const ns = await namespace();
   await buildDependencies('handler-rebalancer');
