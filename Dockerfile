@@ -10,6 +10,7 @@ ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY operators/handler-rebalancer/package.json operators/handler-rebalancer/
 COPY services/hotel-booking/package.json services/hotel-booking/
 COPY services/kit/package.json services/kit/
 COPY services/navigation/package.json services/navigation/
@@ -30,6 +31,7 @@ COPY --from=deps /app /app
 # Owned by the app's user so Tilt's live update can sync into it; the charts
 # mount the root filesystem read-only everywhere else.
 COPY --chown=1000:1000 services /app/services
+COPY --chown=1000:1000 operators /app/operators
 # The OpenStreetMap extracts navigation loads (ODbL, see data/osm/README.md).
 COPY --chown=1000:1000 data/osm /app/data/osm
 # The image's own "node" user (uid 1000).

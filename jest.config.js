@@ -20,11 +20,15 @@ export default {
   // Integration tests join consumer groups and start processes: seconds, not milliseconds.
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/services/*/src/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{services,operators}/*/src/**/*.test.ts'],
+    },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/services/*/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/{services,operators}/*/test/**/*.test.ts'],
     },
     // Charts, image, dashboards, rules and load tests, checked with the real tools.
     { ...common, displayName: 'packaging', testMatch: ['<rootDir>/test/**/*.test.ts'] },

@@ -99,6 +99,8 @@ describe('Dockerfile', () => {
         'package-lock.json',
         'services/url-shortener/src/main.ts',
         'services/kit/package.json',
+        'operators/handler-rebalancer/src/main.ts',
+        'operators/handler-rebalancer/package.json',
         // Navigation loads its map from the image: there is nothing to download at start.
         'data/osm/andorra.osm.pbf',
         'data/osm/README.md',
@@ -109,10 +111,12 @@ describe('Dockerfile', () => {
     );
     expect(leaks).toEqual([]);
     // Every package manifest the Dockerfile copies exists and no workspace is left out.
-    const copied = [...dockerfile.matchAll(/^COPY (services\/[\w-]+\/package\.json)/gm)].map(
-      (m) => m[1],
+    const copied = [
+      ...dockerfile.matchAll(/^COPY ((?:services|operators)\/[\w-]+\/package\.json)/gm),
+    ].map((m) => m[1]);
+    const workspaces = ['services', 'operators'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir)).map((s) => `${dir}/${s}/package.json`),
     );
-    const workspaces = readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/package.json`);
     expect(copied.sort()).toEqual(workspaces.sort());
   });
 
@@ -125,6 +129,19 @@ describe('Dockerfile', () => {
     });
     expect(() => statSync(join(image, 'node_modules/jest'))).toThrow();
     expect(() => statSync(join(image, 'node_modules/typescript'))).toThrow();
+
+    // The operator's imports resolve from production dependencies: it gets as far as its config.
+    const operator = await run(process.execPath, ['operators/handler-rebalancer/src/main.ts'], {
+      cwd: image,
+      env: { PATH: dirname(process.execPath), LEASE_RENEW_SECONDS: '99', NODE_ENV: 'production' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(operator).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^invalid configuration: LEASE_RENEW_SECONDS/),
+    });
 
     const port = await freePort();
     // The chart's args for the API, in a process that sees nothing of the repository.

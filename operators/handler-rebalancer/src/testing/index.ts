@@ -1,0 +1,1 @@
+export { handlerAdminContract, type HandlerUnderTest } from './handler-admin.contract.ts';
