@@ -31,6 +31,11 @@ export interface ClickBatch {
 const MAX_BUFFERED_VISITS = 100_000;
 /** Keeps every event far below Kafka's default 1 MB record limit. */
 const MAX_VISITS_PER_EVENT = 500;
+/**
+ * Kafka's 1 MB limit holds for a partition's whole record batch in one
+ * produce request, so a flush of many distinct visits is sent in parts.
+ */
+export const MAX_PUBLISH_BYTES = 512 * 1024;
 
 interface Unsent {
   records: EventRecord[];
@@ -139,7 +144,9 @@ export class ClickBuffer {
     if (batch.records.length === 0) return;
     this.#inFlight = batch.clicks;
     try {
-      await this.#log.publish(CLICKS_TOPIC, batch.records);
+      for (const part of byteBounded(batch.records, MAX_PUBLISH_BYTES)) {
+        await this.#log.publish(CLICKS_TOPIC, part);
+      }
       this.#inFlight = 0;
     } catch (error) {
       this.#inFlight = 0;
@@ -173,6 +180,22 @@ export class ClickBuffer {
     this.#unsent = { records: [], clicks: 0, visits: 0 };
     return { records, clicks, visits: visitCount };
   }
+}
+
+/** Records in order, in parts of at most maxBytes of values (a larger record alone). */
+function* byteBounded(records: EventRecord[], maxBytes: number): Generator<EventRecord[]> {
+  let part: EventRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    if (part.length > 0 && bytes + record.value.length > maxBytes) {
+      yield part;
+      part = [];
+      bytes = 0;
+    }
+    part.push(record);
+    bytes += record.value.length;
+  }
+  if (part.length > 0) yield part;
 }
 
 export type CountryLookup = (ip: string) => string | undefined;
