@@ -22,7 +22,6 @@ import { aliasProblem, RESERVED_PATHS } from './domain/alias.ts';
 import type { CodeSpace } from './domain/code-space.ts';
 import { checkTarget, type TargetPolicy } from './domain/target-policy.ts';
 import { shortenerError } from './errors.ts';
-import { rawHeader } from './raw-header.ts';
 import type { ClickStatsStore } from './store/click-stats.store.ts';
 import type { Mapping, MappingStore } from './store/mapping.store.ts';
 import { CodeSpaceExhausted } from './store/token-range.store.ts';
@@ -226,16 +225,16 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
     observe(started, req.method!, status);
     // HEAD is how link checkers and previews look; only a GET is a visit.
     if (req.method !== 'GET') return;
-    const { rawHeaders } = req;
+    const { headers } = req;
     const click: RawClick = {
       code,
       at: Date.now(),
       ip: req.socket.remoteAddress ?? '',
-      userAgent: (rawHeader(rawHeaders, 'user-agent') ?? '').slice(0, 512),
-      referer: (rawHeader(rawHeaders, 'referer') ?? '').slice(0, 512),
+      userAgent: (headers['user-agent'] ?? '').slice(0, 512),
+      referer: (headers.referer ?? '').slice(0, 512),
     };
-    const country = countryHeader ? rawHeader(rawHeaders, countryHeader) : undefined;
-    if (country !== undefined) click.country = country;
+    const country = countryHeader ? headers[countryHeader] : undefined;
+    if (typeof country === 'string') click.country = country;
     clicks.push(click);
   };
 
