@@ -146,9 +146,9 @@ describe('ClickBuffer', () => {
     const log = new MemoryEventLog();
     const sizes: number[] = [];
     const publish = log.publish.bind(log);
-    log.publish = async (topic, records) => {
+    log.publish = async (topic, records, options) => {
       sizes.push(records.reduce((sum, r) => sum + r.value.length, 0));
-      await publish(topic, records);
+      await publish(topic, records, options);
     };
     const buffer = new ClickBuffer({ log, logger, flushSize: 100_000, flushMs: 60_000 });
     const agent = 'Mozilla/5.0 '.repeat(30);
