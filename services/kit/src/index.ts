@@ -43,6 +43,7 @@ export type {
   EventBatch,
   EventLog,
   EventRecord,
+  PublishOptions,
   SubscribeOptions,
   Subscription,
 } from './ports/event-log/event-log.ts';

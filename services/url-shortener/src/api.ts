@@ -16,7 +16,7 @@ import {
   type RunningServer,
 } from '@platform/kit';
 import type { Config } from './config.ts';
-import { ClickBuffer } from './clicks.ts';
+import { ClickBuffer, type RawClick } from './clicks.ts';
 import type { CounterPool } from './counters.ts';
 import { aliasProblem, RESERVED_PATHS } from './domain/alias.ts';
 import type { CodeSpace } from './domain/code-space.ts';
@@ -187,16 +187,18 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
   const cacheControl =
     config.REDIRECT_MAX_AGE > 0 ? `private, max-age=${config.REDIRECT_MAX_AGE}` : 'no-store';
   const countryHeader = config.COUNTRY_HEADER;
-  // Bound histogram children skip prom-client's per-call label hashing.
-  const timers = new Map<string, { observe(seconds: number): void }>();
-  const observe = (started: bigint, method: string, statusCode: number) => {
-    const key = `${method} ${statusCode}`;
-    let timer = timers.get(key);
+  // Bound histogram children, one per method and status, skip prom-client's
+  // per-call label hashing; performance.now() allocates nothing, unlike a bigint.
+  const timers = new Map<string, Map<number, { observe(seconds: number): void }>>();
+  const observe = (started: number, method: string, statusCode: number) => {
+    let byStatus = timers.get(method);
+    if (!byStatus) timers.set(method, (byStatus = new Map()));
+    let timer = byStatus.get(statusCode);
     if (!timer) {
       timer = metrics.httpDuration.labels({ method, route: '/:code', status_code: statusCode });
-      timers.set(key, timer);
+      byStatus.set(statusCode, timer);
     }
-    timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    timer.observe((performance.now() - started) / 1000);
   };
 
   const answer = (
@@ -204,7 +206,7 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
     res: ServerResponse,
     code: string,
     mapping: Mapping | undefined,
-    started: bigint,
+    started: number,
   ) => {
     if (!mapping) {
       const requestId = randomUUID();
@@ -223,15 +225,17 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
     observe(started, req.method!, status);
     // HEAD is how link checkers and previews look; only a GET is a visit.
     if (req.method !== 'GET') return;
-    const country = countryHeader ? req.headers[countryHeader] : undefined;
-    clicks.push({
+    const { headers } = req;
+    const click: RawClick = {
       code,
       at: Date.now(),
       ip: req.socket.remoteAddress ?? '',
-      userAgent: (req.headers['user-agent'] ?? '').slice(0, 512),
-      referer: (req.headers.referer ?? '').slice(0, 512),
-      ...(typeof country === 'string' ? { country } : {}),
-    });
+      userAgent: (headers['user-agent'] ?? '').slice(0, 512),
+      referer: (headers.referer ?? '').slice(0, 512),
+    };
+    const country = countryHeader ? headers[countryHeader] : undefined;
+    if (typeof country === 'string') click.country = country;
+    clicks.push(click);
   };
 
   return (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -239,7 +243,7 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
     const match = CODE_PATH.exec(req.url ?? '');
     const code = match?.[1];
     if (!code) return false;
-    const started = process.hrtime.bigint();
+    const started = performance.now();
 
     // A reserved path is never a code, so a cached mapping settles it.
     const near = mappings.peek(code);

@@ -4,6 +4,7 @@ import { MemoryEventLog, createLogger, decodeEvent } from '@platform/kit';
 import {
   CLICKS_TOPIC,
   ClickBuffer,
+  MAX_PUBLISH_BYTES,
   enrichClick,
   type ClickBatch,
   type RawClick,
@@ -139,6 +140,28 @@ describe('ClickBuffer', () => {
     const events = await drain(log, 3);
     expect(events.map((e) => e.event.data.visits.length).sort()).toEqual([200, 500, 500]);
     expect(new Set(events.map((e) => e.event.id)).size).toBe(3);
+  });
+
+  it('publishes a flush of many distinct visits in parts Kafka accepts, losing none', async () => {
+    const log = new MemoryEventLog();
+    const sizes: number[] = [];
+    const publish = log.publish.bind(log);
+    log.publish = async (topic, records, options) => {
+      sizes.push(records.reduce((sum, r) => sum + r.value.length, 0));
+      await publish(topic, records, options);
+    };
+    const buffer = new ClickBuffer({ log, logger, flushSize: 100_000, flushMs: 60_000 });
+    const agent = 'Mozilla/5.0 '.repeat(30);
+    for (let i = 0; i < 20_000; i += 1) {
+      buffer.push(raw({ code: `c${i % 1000}`, userAgent: `${agent}${i}` }));
+    }
+    await buffer.close();
+
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_PUBLISH_BYTES);
+    const events = await drain(log, 1000);
+    const clicks = events.reduce((sum, e) => sum + e.event.data.visits.length, 0);
+    expect(clicks).toBe(20_000);
   });
 
   it('gives up publishing at close after its deadline, reporting the clicks it lost', async () => {

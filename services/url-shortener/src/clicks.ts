@@ -31,6 +31,12 @@ export interface ClickBatch {
 const MAX_BUFFERED_VISITS = 100_000;
 /** Keeps every event far below Kafka's default 1 MB record limit. */
 const MAX_VISITS_PER_EVENT = 500;
+/**
+ * Kafka's 1 MB limit holds for a partition's whole record batch in one
+ * produce request, so a flush of many distinct visits is sent in parts,
+ * counted before compression so the bound holds whatever the ratio.
+ */
+export const MAX_PUBLISH_BYTES = 512 * 1024;
 
 interface Unsent {
   records: EventRecord[];
@@ -42,7 +48,8 @@ interface Unsent {
  * Buffers clicks in memory and publishes them every interval or once the
  * buffer holds a number of clicks, as one event per code with identical
  * visits folded together: the log carries a record per code per flush rather
- * than one per redirect. A failed publish keeps its events for the next try;
+ * than one per redirect, compressed: visits repeat agents and referrers, and
+ * the producer's cost per click is mostly per byte. A failed publish keeps its events for the next try;
  * past a bound, new visits are dropped and counted.
  */
 export class ClickBuffer {
@@ -139,7 +146,9 @@ export class ClickBuffer {
     if (batch.records.length === 0) return;
     this.#inFlight = batch.clicks;
     try {
-      await this.#log.publish(CLICKS_TOPIC, batch.records);
+      for (const part of byteBounded(batch.records, MAX_PUBLISH_BYTES)) {
+        await this.#log.publish(CLICKS_TOPIC, part, { compress: true });
+      }
       this.#inFlight = 0;
     } catch (error) {
       this.#inFlight = 0;
@@ -173,6 +182,22 @@ export class ClickBuffer {
     this.#unsent = { records: [], clicks: 0, visits: 0 };
     return { records, clicks, visits: visitCount };
   }
+}
+
+/** Records in order, in parts of at most maxBytes of values (a larger record alone). */
+function* byteBounded(records: EventRecord[], maxBytes: number): Generator<EventRecord[]> {
+  let part: EventRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    if (part.length > 0 && bytes + record.value.length > maxBytes) {
+      yield part;
+      part = [];
+      bytes = 0;
+    }
+    part.push(record);
+    bytes += record.value.length;
+  }
+  if (part.length > 0) yield part;
 }
 
 export type CountryLookup = (ip: string) => string | undefined;

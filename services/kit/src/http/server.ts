@@ -34,13 +34,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const handle = fastPath
     ? (req: IncomingMessage, res: ServerResponse) => fastPath(req, res) || app(req, res)
     : app;
-  const server = createServer((req, res) => {
-    // Once closing, a connection kept alive past its last answer would hold close() until drainMs.
-    res.once('finish', () => {
-      if (!server.listening) server.closeIdleConnections();
-    });
-    handle(req, res);
-  });
+  const server = createServer(handle);
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -70,17 +64,27 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   };
 }
 
+/**
+ * A connection kept alive past its last answer would hold close() until
+ * drainMs, so connections are closed as they fall idle. Sweeping while
+ * draining keeps that cost off every request.
+ */
 function drain(server: Server, drainMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), drainMs);
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     force.unref();
+    sweep.unref();
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();
   });
 }
+
+const IDLE_SWEEP_MS = 50;
 
 /**
  * Serves an app of createHttpApp: adds its error handlers, listens, and on

@@ -65,6 +65,24 @@ export function eventLogContract(name: string, open: () => Promise<EventLog>): v
       }
     });
 
+    it('delivers compressed records as they were published', async () => {
+      const topic = fresh('compressed');
+      await log.createTopic(topic, { partitions: 2 });
+      const bulky = (i: number) => `${i} ${'a repetitive payload '.repeat(200)}`;
+      await log.publish(
+        topic,
+        Array.from({ length: 50 }, (_, i) => record(`k${i % 5}`, bulky(i))),
+        { compress: true },
+      );
+
+      const seen: ConsumedRecord[] = [];
+      await collect(fresh('group'), topic, seen);
+      await waitFor(() => seen.length >= 50);
+
+      const values = seen.map((r) => r.value.toString()).sort((x, y) => parseInt(x) - parseInt(y));
+      expect(values).toEqual(Array.from({ length: 50 }, (_, i) => bulky(i)));
+    });
+
     it('shares partitions among the members of a group and feeds every group', async () => {
       const topic = fresh('share');
       await log.createTopic(topic, { partitions: 4 });

@@ -1,9 +1,17 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
+import {
+  CompressionTypes,
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from '../../telemetry/logger.ts';
 import type {
   ConsumedRecord,
   EventLog,
   EventRecord,
+  PublishOptions,
   SubscribeOptions,
   Subscription,
 } from './event-log.ts';
@@ -69,12 +77,18 @@ export class KafkaEventLog implements EventLog {
     this.#knownTopics.add(topic);
   }
 
-  async publish(topic: string, records: EventRecord[]): Promise<void> {
+  async publish(
+    topic: string,
+    records: EventRecord[],
+    options: PublishOptions = {},
+  ): Promise<void> {
     if (records.length === 0) return;
     const producer = await this.#producerClient();
     await producer.send({
       topic: this.#name(topic),
       acks: -1,
+      // kafkajs gzips through node:zlib's thread pool, off the event loop.
+      compression: options.compress ? CompressionTypes.GZIP : CompressionTypes.None,
       messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
     });
   }

@@ -4,6 +4,7 @@ import type {
   ConsumedRecord,
   EventLog,
   EventRecord,
+  PublishOptions,
   SubscribeOptions,
   Subscription,
 } from './event-log.ts';
@@ -50,7 +51,8 @@ export class MemoryEventLog implements EventLog {
     for (const group of this.#groups.values()) this.#rebalance(group);
   }
 
-  async publish(topic: string, records: EventRecord[]): Promise<void> {
+  /** Records are kept as they are: there is no wire to compress for. */
+  async publish(topic: string, records: EventRecord[], _options?: PublishOptions): Promise<void> {
     await this.createTopic(topic);
     const partitions = this.#topics.get(topic)!;
     const timestamp = Date.now();
