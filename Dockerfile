@@ -10,6 +10,7 @@ ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY services/chat/package.json services/chat/
 COPY services/hotel-booking/package.json services/hotel-booking/
 COPY services/kit/package.json services/kit/
 COPY services/navigation/package.json services/navigation/
