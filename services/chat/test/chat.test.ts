@@ -4,7 +4,7 @@ import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
 import { ChatClient, get, post, signUp, upgradeStatus, type Account } from './client.ts';
 import { startSystem, unique, type ChatSystem, type Servers } from './system.ts';
 
-describe.each<Servers>(['embedded', 'real'])('chat on %s servers', (servers) => {
+describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers', (servers) => {
   let system: ChatSystem;
   let api: string;
   let wsA: string;
@@ -64,6 +64,11 @@ describe.each<Servers>(['embedded', 'real'])('chat on %s servers', (servers) => 
       Array.from({ length: 30 }, (_, i) => `hello ${i + 1}`),
     );
     expect(received.map((m) => m.messageId)).toEqual(ids);
+    // Forwards of one sender arrive in order on the wire too (no pending pull in between).
+    const wire = b.events
+      .filter((e) => e.type === 'message')
+      .map((e) => (e as ChatMessage).messageId);
+    expect(wire).toEqual(ids);
     await a.waitFor(
       (e) => e.type === 'receipt' && e.status === 'delivered' && e.messageId === ids.at(-1),
     );

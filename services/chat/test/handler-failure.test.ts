@@ -9,7 +9,8 @@ describe('handlers failing on real servers', () => {
   let system: ChatSystem;
 
   beforeAll(async () => {
-    system = await startSystem('real', 2);
+    // The cluster: what a deployment runs, and where pub/sub order needs sharded channels.
+    system = await startSystem('real-cluster', 2);
   }, 120_000);
 
   afterAll(async () => {

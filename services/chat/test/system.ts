@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { freePort, scratchDatabase, serverAddress } from '@platform/kit/testing';
 import { startChat, type ChatProcess } from './processes.ts';
 
-export type Servers = 'embedded' | 'real';
+export type Servers = 'embedded' | 'real' | 'real-cluster';
 
 export const TEST_SECRET = 'chat-test-secret-of-at-least-32-characters';
 
@@ -31,17 +31,24 @@ export interface ChatSystem {
 
 /**
  * The chat system as processes: embedded is one process (api and handler)
- * on SQLite and the in-process cache; real is `handlers` processes on Redis,
- * Cassandra and MySQL (a scratch database, a key prefix of its own), the
- * first also serving the REST API.
+ * on SQLite and the in-process cache; real is `handlers` processes on Redis
+ * (standalone, or the cluster), Cassandra and MySQL (a scratch database, a
+ * key prefix of its own), the first also serving the REST API.
  */
 export async function startSystem(servers: Servers, handlers = 2): Promise<ChatSystem> {
+  // Empty counts as unset: whatever servers the test's own environment names, these decide.
   const env: Record<string, string> = {
     ...QUICK,
     DATA_DIR: mkdtempSync(join(tmpdir(), 'chat-data-')),
+    KAFKA_BROKERS: '',
+    REDIS_URL: '',
+    REDIS_CLUSTER_NODES: '',
+    MYSQL_URL: '',
+    CASSANDRA_CONTACT_POINTS: '',
+    OPENSEARCH_URL: '',
   };
   let drop = async () => undefined as void;
-  if (servers === 'real') {
+  if (servers !== 'embedded') {
     const database = await scratchDatabase('chat_test');
     drop = database.drop;
     Object.assign(env, {
@@ -52,6 +59,10 @@ export async function startSystem(servers: Servers, handlers = 2): Promise<ChatS
       CASSANDRA_KEYSPACE: 'chat_test',
       NAME_PREFIX: `chat-test-${randomBytes(4).toString('hex')}.`,
     });
+    if (servers === 'real-cluster') {
+      env.REDIS_URL = '';
+      env.REDIS_CLUSTER_NODES = serverAddress('REDIS_CLUSTER_NODES');
+    }
   }
   const started: ChatProcess[] = [];
   const addHandler = async (name: string) => {
