@@ -29,13 +29,10 @@ export interface ChatSystem {
   stop(): Promise<void>;
 }
 
-/**
- * The chat system as processes: embedded is one process (api and handler)
- * on SQLite and the in-process cache; real is `handlers` processes on Redis
- * (standalone, or the cluster), Cassandra and MySQL (a scratch database, a
- * key prefix of its own), the first also serving the REST API.
- */
-export async function startSystem(servers: Servers, handlers = 2): Promise<ChatSystem> {
+/** The environment of a chat process on those servers, and how to drop its data. */
+export async function systemEnv(
+  servers: Servers,
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
   // Empty counts as unset: whatever servers the test's own environment names, these decide.
   const env: Record<string, string> = {
     ...QUICK,
@@ -47,7 +44,7 @@ export async function startSystem(servers: Servers, handlers = 2): Promise<ChatS
     CASSANDRA_CONTACT_POINTS: '',
     OPENSEARCH_URL: '',
   };
-  let drop = async () => undefined as void;
+  let drop = async (): Promise<void> => undefined;
   if (servers !== 'embedded') {
     const database = await scratchDatabase('chat_test');
     drop = database.drop;
@@ -64,6 +61,17 @@ export async function startSystem(servers: Servers, handlers = 2): Promise<ChatS
       env.REDIS_CLUSTER_NODES = serverAddress('REDIS_CLUSTER_NODES');
     }
   }
+  return { env, drop };
+}
+
+/**
+ * The chat system as processes: embedded is one process (api and handler)
+ * on SQLite and the in-process cache; real is `handlers` processes on Redis
+ * (standalone, or the cluster), Cassandra and MySQL (a scratch database, a
+ * key prefix of its own), the first also serving the REST API.
+ */
+export async function startSystem(servers: Servers, handlers = 2): Promise<ChatSystem> {
+  const { env, drop } = await systemEnv(servers);
   const started: ChatProcess[] = [];
   const addHandler = async (name: string) => {
     const roles = started.length === 0 ? 'api,handler' : 'handler';
