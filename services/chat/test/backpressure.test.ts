@@ -85,4 +85,29 @@ describe('backpressure on embedded stand-ins', () => {
     expect(seen.size).toBe(seq);
     await Promise.all([a.close(), again.close()]);
   });
+
+  test('a peer that answers no ping is cut off within HEARTBEAT_MS', async () => {
+    const { env } = await systemEnv('embedded');
+    const beating = await startChat(
+      'h-beat',
+      'api,handler',
+      { port: await freePort(), adminPort: await freePort() },
+      { ...env, HEARTBEAT_MS: '1000' },
+    );
+    try {
+      const carol = await signUp(beating.url, unique('carol'));
+      const silent = await silentClient(Number(new URL(beating.url).port), carol.token);
+      const gauge = () => counter(beating.url, 'chat_connections');
+      expect(await gauge()).toBe(1);
+      const started = Date.now();
+      while ((await gauge()) > 0 && Date.now() - started < 5000) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(await counter(beating.url, 'chat_dead_peers_total')).toBe(1);
+      silent.destroy();
+    } finally {
+      await beating.kill('SIGKILL');
+    }
+  });
 });
