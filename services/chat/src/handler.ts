@@ -6,6 +6,7 @@ import { bearerToken, CHAT_PROTOCOL, type Tokens } from './auth.ts';
 import type { Directory } from './directory.ts';
 import { peerOf } from './domain/conversation.ts';
 import {
+  CLIENT_EVENT_TYPES,
   clientEventSchema,
   firstIssue,
   type ChatMessage,
@@ -391,7 +392,9 @@ export class Connection {
     const parsed = this.#schema.safeParse(json);
     if (!parsed.success) {
       const { field, message } = firstIssue(parsed.error);
-      const code = field === 'type' ? 'unknown_event' : 'invalid_event';
+      const type = (json as { type?: unknown } | null)?.type;
+      const known = typeof type === 'string' && CLIENT_EVENT_TYPES.has(type);
+      const code = known ? 'invalid_event' : 'unknown_event';
       return this.#refuse(code, field, message, clientSeqOf(json));
     }
     return parsed.data;

@@ -149,6 +149,8 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     await g.waitFor(
       (e) => e.type === 'error' && e.code === 'invalid_event' && e.field === 'clientSeq',
     );
+    g.send({ type: 'typing', conversationId: theirs, typing: true, shout: 1 });
+    await g.waitFor((e) => e.type === 'error' && e.code === 'invalid_event' && e.field === 'shout');
     const refused = await g.sendMessage(theirs, 1, 'let me in');
     expect(refused).toMatchObject({ type: 'error', code: 'not_a_member', clientSeq: 1 });
     const rest = await post(

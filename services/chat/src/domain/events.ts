@@ -70,8 +70,18 @@ export type ServerEvent =
   | { type: 'synced'; conversationId: string; last: string | null }
   | { type: 'error'; code: string; message: string; field?: string; clientSeq?: number };
 
-/** The first problem of a parse, as the field it names and a message. */
+export const CLIENT_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'send_message',
+  'delivery_ack',
+  'read_ack',
+  'typing',
+  'presence_update',
+  'sync',
+]);
+
+/** The first problem of a parse, as the field it names (an unknown one included) and a message. */
 export function firstIssue(error: z.ZodError): { field: string; message: string } {
   const issue = error.issues[0]!;
-  return { field: issue.path.join('.') || 'type', message: issue.message };
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  return { field: path.join('.') || 'type', message: issue.message };
 }
