@@ -134,6 +134,43 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(stored.map((m) => m.body)).toEqual(['once', 'by rest']);
   });
 
+  test('history pages with a cursor, and sync pulls what follows a watermark', async () => {
+    const [jo, kim] = await Promise.all([signUp(api, unique('jo')), signUp(api, unique('kim'))]);
+    const found = await get(api, `/conversations/direct/${kim.userId}`, jo.token);
+    const conversation = (found.json as { conversationId: string }).conversationId;
+    expect(conversation).toBe(directConversationId(jo.userId, kim.userId));
+    expect((await get(api, `/conversations/direct/${jo.userId}`, jo.token)).status).toBe(404);
+    expect((await get(api, '/conversations/direct/nobody0', jo.token)).status).toBe(404);
+
+    const j = await connect(wsA, jo);
+    for (let seq = 1; seq <= 7; seq++) await j.sendMessage(conversation, seq, `n${seq}`);
+    const bodies: string[] = [];
+    let after = '';
+    for (let pages = 0; pages < 5; pages++) {
+      const page = await get(
+        api,
+        `/conversations/${conversation}/messages?limit=3${after ? `&after=${after}` : ''}`,
+        kim.token,
+      );
+      const { messages, next } = page.json as { messages: ChatMessage[]; next: string | null };
+      bodies.push(...messages.map((m) => m.body));
+      if (!next) break;
+      after = next;
+    }
+    expect(bodies).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => `n${n}`));
+    const bad = await get(api, `/conversations/${conversation}/messages?limit=0`, kim.token);
+    expect(bad.status).toBe(400);
+
+    const k = await connect(wsB, kim, { autoAck: false });
+    const history = await k.waitForMessages(conversation, 7);
+    const from = k.events.length;
+    k.send({ type: 'sync', conversationId: conversation, after: history[4]!.messageId });
+    const synced = await k.waitFor((e, i) => i >= from && e.type === 'synced');
+    expect(synced).toMatchObject({ last: history[6]!.messageId });
+    const pulled = k.events.slice(from).filter((e) => e.type === 'message') as ChatMessage[];
+    expect(pulled.map((m) => m.body)).toEqual(['n6', 'n7']);
+  });
+
   test('bad input is refused and nothing is stored', async () => {
     const [gina, hal, ivan] = (await Promise.all(
       ['gina', 'hal', 'ivan'].map((n) => signUp(api, unique(n))),
