@@ -11,6 +11,7 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY operators/handler-rebalancer/package.json operators/handler-rebalancer/
+COPY services/chat/package.json services/chat/
 COPY services/hotel-booking/package.json services/hotel-booking/
 COPY services/kit/package.json services/kit/
 COPY services/navigation/package.json services/navigation/

@@ -102,4 +102,29 @@ export const SYSTEMS: SystemSpec[] = [
       return running.lifecycle;
     },
   },
+  {
+    name: 'chat',
+    port: 8085,
+    entry: entry('chat'),
+    processes: [
+      // The first handler also serves the REST API; in a cluster a Service spreads /ws over them.
+      {
+        name: 'handler-1',
+        role: 'api,handler',
+        port: 8085,
+        env: { PORT: '8085', ADMIN_PORT: '9121', HANDLER_ID: 'handler-1' },
+      },
+      {
+        name: 'handler-2',
+        role: 'handler',
+        port: 9122,
+        env: { PORT: '9122', ADMIN_PORT: '9123', HANDLER_ID: 'handler-2' },
+      },
+    ],
+    async runInProcess() {
+      const { readConfig, runChat, ROLES } = await import('@platform/chat');
+      // One handler, its admin contract on ADMIN_PORT (9121), which no other system uses.
+      return (await runChat(readConfig(), [...ROLES])).lifecycle;
+    },
+  },
 ];

@@ -107,6 +107,17 @@ export function cacheContract(name: string, open: () => Promise<Cache>): void {
       expect(received).toEqual(['one']);
     });
 
+    // A handler forwarding a conversation's messages one after another relies on it.
+    it('delivers the messages of one channel in the order they were published', async () => {
+      const received: number[] = [];
+      const unsubscribe = await cache.subscribe(key('ordered'), (m) => received.push(Number(m)));
+      const sent = Array.from({ length: 300 }, (_, i) => i);
+      for (const i of sent) await cache.publish(key('ordered'), String(i));
+      await waitFor(() => received.length === sent.length, 5000);
+      await unsubscribe();
+      expect(received).toEqual(sent);
+    });
+
     it('reports expired keys under a prefix, and neither deleted keys nor others', async () => {
       const reported: string[] = [];
       const stop = await cache.subscribeExpirations(key('hold:'), (name) => reported.push(name));

@@ -34,6 +34,10 @@ export interface Cache {
   listRange(key: string, start: number, stop: number): Promise<string[]>;
   listTrim(key: string, start: number, stop: number): Promise<void>;
 
+  /**
+   * Fire and forget: subscribers connected now get it, in publish order per
+   * channel (a cluster uses sharded pub/sub for that); nobody else ever does.
+   */
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; the returned function ends it. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;

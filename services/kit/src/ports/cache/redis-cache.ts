@@ -126,19 +126,28 @@ export class RedisCache implements Cache {
     await this.#client.ltrim(key, start, stop);
   }
 
+  /**
+   * On a cluster, sharded pub/sub (SPUBLISH/SSUBSCRIBE): a channel lives on
+   * the node owning its slot, so its messages arrive in publish order. Plain
+   * PUBLISH would go to any node and reach subscribers over the cluster bus,
+   * where messages published on different nodes overtake each other.
+   */
   async publish(channel: string, message: string): Promise<void> {
-    // ioredis prefixes keys only; channels are not keys.
-    await this.#client.publish(this.#prefix + channel, message);
+    // ioredis prefixes keys, and a shard channel is a key (it picks the slot); others are not.
+    if (this.#client instanceof Cluster) await this.#client.spublish(channel, message);
+    else await this.#client.publish(this.#prefix + channel, message);
   }
 
   async subscribe(name: string, onMessage: (message: string) => void) {
     const channel = this.#prefix + name;
     const subscriber = this.#ensureSubscriber();
+    const sharded = subscriber instanceof Cluster;
     let handlers = this.#handlers.get(channel);
     if (!handlers) {
       handlers = new Set();
       this.#handlers.set(channel, handlers);
-      await subscriber.subscribe(channel);
+      if (sharded) await subscriber.ssubscribe(name);
+      else await subscriber.subscribe(channel);
     }
     handlers.add(onMessage);
 
@@ -146,7 +155,8 @@ export class RedisCache implements Cache {
       handlers.delete(onMessage);
       if (handlers.size === 0 && this.#handlers.get(channel) === handlers) {
         this.#handlers.delete(channel);
-        await subscriber.unsubscribe(channel);
+        if (sharded) await subscriber.sunsubscribe(name);
+        else await subscriber.unsubscribe(channel);
       }
     };
   }
@@ -170,16 +180,19 @@ export class RedisCache implements Cache {
 
   #ensureSubscriber(): Redis | Cluster {
     if (!this.#subscriber) {
-      this.#subscriber = connect(this.#target);
-      this.#subscriber.on('message', (channel: string, message: string) => {
+      const subscriber = connect(this.#target, { sharded: true });
+      const deliver = (channel: string, message: string) => {
         for (const handler of this.#handlers.get(channel) ?? []) handler(message);
-      });
+      };
+      subscriber.on('message', deliver);
+      subscriber.on('smessage', deliver);
+      this.#subscriber = subscriber;
     }
     return this.#subscriber;
   }
 }
 
-function connect(target: RedisTarget): Redis | Cluster {
+function connect(target: RedisTarget, options: { sharded?: boolean } = {}): Redis | Cluster {
   const keyPrefix = target.prefix ?? '';
   if ('url' in target) {
     return new Redis(target.url, {
@@ -196,6 +209,8 @@ function connect(target: RedisTarget): Redis | Cluster {
     keyPrefix,
     enableAutoPipelining: true,
     redisOptions: { maxRetriesPerRequest: 3 },
+    // One subscriber connection per primary, for the channels of its slots.
+    shardedSubscribers: options.sharded ?? false,
     // Re-resolve slots from the seed list when every known node is gone (pods restarted).
     clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
   });

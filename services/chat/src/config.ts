@@ -1,0 +1,58 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { env, infraSchema, loadConfig, parseConfig, telemetrySchema } from '@platform/kit';
+
+/** Public, so anyone can mint tokens with it: fine on a laptop, never in a deployment. */
+export const DEFAULT_TOKEN_SECRET = 'embedded-development-chat-token-secret';
+
+/** Every variable the chat processes read, validated once at start. */
+export const configSchema = z.object({
+  ...infraSchema.shape,
+  ...telemetrySchema.shape,
+  /** REST API and, on a handler, the WebSocket endpoint /ws. */
+  PORT: env.port(8085),
+  /** The handler admin contract (load, drain) for the rebalancing operator. */
+  ADMIN_PORT: env.port(9121),
+  /** This handler's name in the directory; unique among live handlers. */
+  HANDLER_ID: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"')
+    .default(`${hostname()}-${process.pid}`.replace(/[^\w.-]/g, '-').slice(0, 64)),
+  /** HS256 key shared by every process that signs or verifies session tokens. */
+  TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEFAULT_TOKEN_SECRET),
+  /** scrypt cost of new password hashes, log2 N (OWASP's floor is 17; tests use less). */
+  PASSWORD_HASH_LOG_N: env.positiveInt(17).pipe(z.number().min(10).max(20)),
+  /** Sign-ups and sign-ins per client and minute. */
+  SIGN_IN_RATE_LIMIT: env.positiveInt(60),
+  TOKEN_TTL_SECONDS: env.positiveInt(3600).pipe(z.number().max(30 * 86_400)),
+  /** Origins a browser may open /ws from; clients sending no Origin are let in. */
+  ALLOWED_ORIGINS: env.list().default(['http://localhost:8085', 'http://127.0.0.1:8085']),
+  /** A peer that answers no ping within this is cut off. */
+  HEARTBEAT_MS: env.positiveInt(30_000).pipe(z.number().min(100).max(600_000)),
+  MAX_FRAME_BYTES: env.positiveInt(16_384).pipe(z.number().min(256).max(1_048_576)),
+  MAX_BODY_CHARS: env.positiveInt(4_000).pipe(z.number().max(65_536)),
+  /** Frames waiting in a connection's own queue before typing is dropped and then it is closed. */
+  SEND_QUEUE_LIMIT: env.positiveInt(512).pipe(z.number().max(100_000)),
+  /** Bytes the socket may hold unsent before the client counts as a slow consumer. */
+  MAX_BUFFERED_BYTES: env.positiveInt(1_048_576),
+  MAX_CONNECTIONS: env.positiveInt(20_000),
+  /** Life of directory entries; live handlers refresh them every third of it. */
+  DIRECTORY_TTL_MS: env.positiveInt(30_000).pipe(z.number().min(300).max(3_600_000)),
+  /** How long a handler trusts a user → handlers lookup. */
+  DIRECTORY_CACHE_MS: env.number(1_000).pipe(z.number().min(0).max(60_000)),
+  /** How often each connection re-reads its user's pending messages (the watermark pull). */
+  PENDING_PULL_MS: env.positiveInt(10_000).pipe(z.number().min(50).max(3_600_000)),
+  /** On SIGTERM, connections are closed gradually over this long. */
+  DRAIN_GRACE_MS: env.positiveInt(20_000).pipe(z.number().max(600_000)),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function readConfig(environment: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(configSchema, environment);
+}
+
+/** Like readConfig, but a bad value throws instead of ending the process (for tests). */
+export function parseChatConfig(environment: Record<string, string | undefined>): Config {
+  return parseConfig(configSchema, environment);
+}

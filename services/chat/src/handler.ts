@@ -1,0 +1,486 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { AppError, type Cache, type Logger } from '@platform/kit';
+import { bearerToken, CHAT_PROTOCOL, type Tokens } from './auth.ts';
+import type { Directory } from './directory.ts';
+import { peerOf } from './domain/conversation.ts';
+import {
+  CLIENT_EVENT_TYPES,
+  clientEventSchema,
+  firstIssue,
+  type ChatMessage,
+  type ClientEvent,
+  type ServerEvent,
+} from './domain/events.ts';
+import { SendQueue, type FrameKind } from './domain/send-queue.ts';
+import { requireMember, type MessageService } from './messages.ts';
+import type { ChatMetrics } from './metrics.ts';
+import type { Routed, Router } from './router.ts';
+
+export const WS_PATH = '/ws';
+
+/** Close codes a client sees. 1012 asks it to reconnect with jittered backoff. */
+export const CLOSE = {
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+  restart: 1012,
+  slowConsumer: 4008,
+} as const;
+
+export interface HandlerOptions {
+  handlerId: string;
+  allowedOrigins: string[];
+  heartbeatMs: number;
+  maxFrameBytes: number;
+  maxBodyChars: number;
+  sendQueueLimit: number;
+  maxBufferedBytes: number;
+  maxConnections: number;
+  directoryTtlMs: number;
+  pendingPullMs: number;
+  /** Bad events one connection may send before it is closed. */
+  maxBadEvents?: number;
+}
+
+export interface HandlerDeps {
+  server: Server;
+  options: HandlerOptions;
+  tokens: Tokens;
+  directory: Directory;
+  router: Router;
+  messages: MessageService;
+  cache: Cache;
+  metrics: ChatMetrics;
+  logger: Logger;
+}
+
+/** The socket's own buffer above which the queue waits; the queue is the part we control. */
+const SOCKET_HIGH_WATER = 64 * 1024;
+const PENDING_PAGE = 500;
+
+/**
+ * A WebSocket handler: authenticated connections on /ws, one user → many
+ * connections, registered in the directory while open, fed from this
+ * handler's forwarding channel and from the user's pending messages.
+ */
+export class ConnectionPlane {
+  readonly #deps: HandlerDeps;
+  readonly #wss: WebSocketServer;
+  readonly #byUser = new Map<string, Set<Connection>>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #schema;
+  #accepting = true;
+  #unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(deps: HandlerDeps) {
+    this.#deps = deps;
+    this.#schema = clientEventSchema(deps.options.maxBodyChars);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.options.maxFrameBytes,
+      handleProtocols: (offered) => (offered.has(CHAT_PROTOCOL) ? CHAT_PROTOCOL : false),
+    });
+  }
+
+  get handlerId(): string {
+    return this.#deps.options.handlerId;
+  }
+
+  async start(): Promise<void> {
+    const { server, options, router } = this.#deps;
+    this.#unsubscribe = await router.listen(options.handlerId, (routed) => this.#onRouted(routed));
+    server.on('upgrade', this.#onUpgrade);
+
+    const every = (ms: number, task: () => Promise<void> | void) => {
+      const timer = setInterval(() => {
+        Promise.resolve(task()).catch((error: unknown) =>
+          this.#deps.logger.warn({ err: error }, 'handler task failed'),
+        );
+      }, ms);
+      timer.unref();
+      this.#timers.push(timer);
+    };
+    every(Math.max(50, options.heartbeatMs / 2), () => this.#heartbeat());
+    every(options.directoryTtlMs / 3, () =>
+      this.#deps.directory.register([...this.#byUser.keys()]),
+    );
+    every(options.pendingPullMs, () => this.#pullPending());
+  }
+
+  /** Open connections, oldest first. */
+  connections(): Connection[] {
+    return [...this.#wss.clients].map((ws) => connectionOf(ws)).filter((c) => c !== undefined);
+  }
+
+  get size(): number {
+    return this.#wss.clients.size;
+  }
+
+  /** New upgrades are refused from now on (503), as during shutdown. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /** Stops the timers and the channel, closes what is left, forgets the users. */
+  async close(): Promise<void> {
+    this.#accepting = false;
+    this.#deps.server.off('upgrade', this.#onUpgrade);
+    for (const timer of this.#timers) clearInterval(timer);
+    await this.#unsubscribe?.().catch(() => undefined);
+    for (const ws of this.#wss.clients) ws.close(CLOSE.goingAway, 'server shutting down');
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        for (const ws of this.#wss.clients) ws.terminate();
+      }, 2000);
+      force.unref();
+      this.#wss.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    await Promise.all(
+      [...this.#byUser.keys()].map((user) =>
+        this.#deps.directory.unregister(user).catch(() => undefined),
+      ),
+    );
+    this.#byUser.clear();
+  }
+
+  #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    void this.#upgrade(req, socket, head).catch((error: unknown) => {
+      this.#deps.logger.error({ err: error }, 'upgrade failed');
+      refuse(socket, 500, 'Internal Server Error');
+    });
+  };
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { options, tokens, metrics } = this.#deps;
+    const no = (status: number, text: string, reason: string) => {
+      metrics.refusedUpgrades.labels(reason).inc();
+      refuse(socket, status, text);
+    };
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== WS_PATH) return no(404, 'Not Found', 'path');
+    if (!this.#accepting || this.size >= options.maxConnections) {
+      return no(503, 'Service Unavailable', 'unavailable');
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !options.allowedOrigins.includes(origin)) {
+      return no(403, 'Forbidden', 'origin');
+    }
+    const token = bearerToken(req);
+    const user = token === undefined ? undefined : await tokens.verify(token);
+    if (user === undefined) return no(401, 'Unauthorized', 'token');
+
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, user));
+  }
+
+  #open(ws: WebSocket, user: string): void {
+    const { metrics, directory, logger } = this.#deps;
+    const connection = new Connection(ws, user, this.#deps, this.#schema);
+    let connections = this.#byUser.get(user);
+    if (!connections) this.#byUser.set(user, (connections = new Set()));
+    connections.add(connection);
+    metrics.connections.inc();
+
+    ws.once('close', () => {
+      metrics.connections.dec();
+      connection.closed();
+      const left = this.#byUser.get(user);
+      left?.delete(connection);
+      if (left?.size === 0) {
+        this.#byUser.delete(user);
+        directory.unregister(user).catch((error: unknown) => {
+          logger.warn({ err: error }, 'directory unregister failed');
+        });
+      }
+    });
+
+    // Registered before the pending read: a message stored after that read finds us here.
+    void directory
+      .register([user])
+      .then(() => connection.backfill())
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'connection set-up failed');
+        ws.close(CLOSE.restart, 'try again');
+      });
+  }
+
+  #onRouted(routed: Routed): void {
+    const connections = this.#byUser.get(routed.user);
+    if (!connections) return;
+    for (const connection of connections) {
+      if (routed.event.type === 'message') connection.deliver(routed.event);
+      else
+        connection.send(routed.event, routed.event.type === 'typing' ? 'droppable' : 'essential');
+    }
+  }
+
+  #heartbeat(): void {
+    for (const connection of this.connections()) connection.heartbeat();
+  }
+
+  /**
+   * The server side of the watermark pull: what a lost forward left pending
+   * is sent again. Only messages older than a grace period, so the pull does
+   * not overtake live forwards still on their way and reorder a conversation.
+   */
+  async #pullPending(): Promise<void> {
+    let backlog = 0;
+    const grace = Math.max(1000, this.#deps.options.pendingPullMs / 2);
+    for (const [user, connections] of this.#byUser) {
+      const pending = await this.#deps.messages.pending(user, PENDING_PAGE);
+      backlog += pending.length;
+      const overdue = pending.filter((message) => message.sentAt < Date.now() - grace);
+      for (const connection of connections) {
+        for (const message of overdue) connection.deliver({ type: 'message', ...message });
+      }
+    }
+    this.#deps.metrics.pendingBacklog.set(backlog);
+  }
+}
+
+const connections = new WeakMap<WebSocket, Connection>();
+const connectionOf = (ws: WebSocket) => connections.get(ws);
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+type MessageEvent = { type: 'message' } & ChatMessage;
+
+/** One client connection: its send queue, heartbeat, and the events it sends. */
+export class Connection {
+  readonly user: string;
+  readonly openedAt = Date.now();
+  readonly #ws: WebSocket;
+  readonly #deps: HandlerDeps;
+  readonly #schema: ReturnType<typeof clientEventSchema>;
+  readonly #queue: SendQueue<string>;
+  /** Message ids sent on this connection and not yet acknowledged. */
+  readonly #unacked = new Set<string>();
+  #alive = true;
+  #backfilling = true;
+  #heldBack: MessageEvent[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  #sends: Promise<void> = Promise.resolve();
+  #badEvents = 0;
+  #closed = false;
+
+  constructor(
+    ws: WebSocket,
+    user: string,
+    deps: HandlerDeps,
+    schema: ReturnType<typeof clientEventSchema>,
+  ) {
+    this.#ws = ws;
+    this.user = user;
+    this.#deps = deps;
+    this.#schema = schema;
+    this.#queue = new SendQueue(deps.options.sendQueueLimit);
+    connections.set(ws, this);
+    ws.on('pong', () => (this.#alive = true));
+    ws.on('message', (data, isBinary) => this.#receive(data, isBinary));
+    ws.on('error', (error) => deps.logger.debug({ err: error }, 'connection error'));
+  }
+
+  /**
+   * Once the directory lists this handler for the user: `ready`, then the
+   * user's pending messages, then what was forwarded meanwhile, in order.
+   */
+  async backfill(): Promise<void> {
+    this.send(
+      { type: 'ready', handler: this.#deps.options.handlerId, userId: this.user },
+      'essential',
+    );
+    const pending = await this.#deps.messages.pending(this.user, PENDING_PAGE);
+    for (const message of pending) this.#deliverNow({ type: 'message', ...message });
+    this.#backfilling = false;
+    for (const event of this.#heldBack) this.#deliverNow(event);
+    this.#heldBack = [];
+  }
+
+  /** A message for this user, unless this connection already has it unacknowledged. */
+  deliver(event: MessageEvent): void {
+    if (this.#backfilling) this.#heldBack.push(event);
+    else this.#deliverNow(event);
+  }
+
+  #deliverNow(event: MessageEvent): void {
+    if (this.#unacked.has(event.messageId)) return;
+    this.#unacked.add(event.messageId);
+    this.send(event, 'essential');
+  }
+
+  send(event: ServerEvent, kind: FrameKind): void {
+    if (this.#closed) return;
+    const outcome = this.#queue.push(JSON.stringify(event), kind);
+    if (outcome === 'dropped') this.#deps.metrics.typingDropped.inc();
+    if (outcome === 'overflow') return this.#closeSlow();
+    this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#closed) return;
+    if (this.#ws.bufferedAmount > this.#deps.options.maxBufferedBytes) return this.#closeSlow();
+    while (this.#queue.length > 0 && this.#ws.bufferedAmount < SOCKET_HIGH_WATER) {
+      this.#ws.send(this.#queue.shift()!);
+    }
+    if (this.#queue.length > 0 && !this.#flushTimer) {
+      // ws has no drain event of its own: look again shortly.
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        this.#flush();
+      }, 20);
+    }
+  }
+
+  #closeSlow(): void {
+    if (this.#closed) return;
+    this.#deps.metrics.slowConsumersClosed.inc();
+    this.#deps.logger.info({ user: this.user }, 'slow consumer closed');
+    this.#queue.clear();
+    this.#ws.close(CLOSE.slowConsumer, 'slow consumer');
+    // A client that does not read will not read the close frame either.
+    setTimeout(() => this.#ws.terminate(), 1000).unref();
+    this.#closed = true;
+  }
+
+  heartbeat(): void {
+    if (!this.#alive) {
+      this.#deps.metrics.deadPeers.inc();
+      this.#ws.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.#ws.ping();
+  }
+
+  /** Closes with a code and reason, as a drain does. */
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  closed(): void {
+    this.#closed = true;
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#queue.clear();
+  }
+
+  #receive(data: RawData, isBinary: boolean): void {
+    const event = this.#parse(data, isBinary);
+    if (!event) return;
+    if (event.type === 'send_message') {
+      // One at a time per connection, so a sender's messages are stored and forwarded in order.
+      this.#sends = this.#sends.then(() => this.#handle(event));
+    } else {
+      void this.#handle(event);
+    }
+  }
+
+  #parse(data: RawData, isBinary: boolean): ClientEvent | undefined {
+    let json: unknown;
+    try {
+      if (isBinary) return this.#refuse('invalid_event', 'type', 'expected a text frame');
+      json = JSON.parse(data.toString());
+    } catch {
+      return this.#refuse('invalid_json', 'body', 'expected one JSON object per frame');
+    }
+    const parsed = this.#schema.safeParse(json);
+    if (!parsed.success) {
+      const { field, message } = firstIssue(parsed.error);
+      const type = (json as { type?: unknown } | null)?.type;
+      const known = typeof type === 'string' && CLIENT_EVENT_TYPES.has(type);
+      const code = known ? 'invalid_event' : 'unknown_event';
+      return this.#refuse(code, field, message, clientSeqOf(json));
+    }
+    return parsed.data;
+  }
+
+  #refuse(code: string, field: string, message: string, clientSeq?: number): undefined {
+    this.#deps.metrics.badEvents.labels(code).inc();
+    this.send({ type: 'error', code, field, message, clientSeq }, 'essential');
+    if (++this.#badEvents >= (this.#deps.options.maxBadEvents ?? 10)) {
+      this.#ws.close(CLOSE.policy, 'too many bad events');
+    }
+    return undefined;
+  }
+
+  async #handle(event: ClientEvent): Promise<void> {
+    const { messages, router, cache } = this.#deps;
+    try {
+      switch (event.type) {
+        case 'send_message': {
+          const { message, duplicate } = await messages.send(this.user, event);
+          const { conversationId, messageId, clientSeq, sentAt } = message;
+          this.send(
+            { type: 'ack', duplicate, conversationId, messageId, clientSeq, sentAt },
+            'essential',
+          );
+          await messages.forward(message);
+          break;
+        }
+        case 'delivery_ack':
+          this.#unacked.delete(event.messageId);
+          await messages.deliveryAck(this.user, event.conversationId, event.messageId);
+          break;
+        case 'read_ack':
+          await messages.readAck(this.user, event.conversationId, event.messageId);
+          break;
+        case 'typing':
+          requireMember(event.conversationId, this.user);
+          router.bestEffort(peerOf(event.conversationId, this.user), {
+            type: 'typing',
+            conversationId: event.conversationId,
+            userId: this.user,
+            typing: event.typing,
+          });
+          break;
+        case 'presence_update':
+          // TODO(#5): presence and last seen belong in Cassandra with fan-out to contacts.
+          await cache.set(`chat:presence:${this.user}`, event.status, {
+            ttlMs: this.#deps.options.directoryTtlMs,
+          });
+          break;
+        case 'sync': {
+          const page = await messages.history(
+            this.user,
+            event.conversationId,
+            event.after,
+            event.limit,
+          );
+          for (const message of page) this.send({ type: 'message', ...message }, 'essential');
+          this.send(
+            {
+              type: 'synced',
+              conversationId: event.conversationId,
+              last: page.at(-1)?.messageId ?? null,
+            },
+            'essential',
+          );
+          break;
+        }
+      }
+    } catch (error) {
+      const clientSeq = event.type === 'send_message' ? event.clientSeq : undefined;
+      if (error instanceof AppError && error.status < 500) {
+        this.#refuse(error.code, error.field ?? 'type', error.message, clientSeq);
+        return;
+      }
+      this.#deps.logger.error({ err: error, type: event.type }, 'event failed');
+      // Nothing was acknowledged: the client resends and the claim makes it safe.
+      this.send(
+        { type: 'error', code: 'internal', message: 'internal error', clientSeq },
+        'essential',
+      );
+    }
+  }
+}
+
+function clientSeqOf(json: unknown): number | undefined {
+  const seq = (json as { clientSeq?: unknown } | null)?.clientSeq;
+  return typeof seq === 'number' ? seq : undefined;
+}

@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, type Metrics } from '@platform/kit';
+
+export type ChatMetrics = ReturnType<typeof chatMetrics>;
+
+/** The chat system's domain metrics, on the process's registry. */
+export function chatMetrics(metrics: Metrics, handler: string) {
+  const registers = [metrics.registry];
+  return {
+    connections: new Gauge({
+      name: 'chat_connections',
+      help: 'Open WebSocket connections, by handler.',
+      labelNames: ['handler'],
+      registers,
+    }).labels(handler),
+    sent: new Counter({
+      name: 'chat_messages_sent_total',
+      help: 'Messages accepted and stored (duplicates not counted).',
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'chat_messages_duplicate_total',
+      help: 'Sends of a (conversation, sender, client sequence) already stored, answered with the first ack.',
+      registers,
+    }),
+    delivered: new Counter({
+      name: 'chat_messages_delivered_total',
+      help: 'Messages a recipient acknowledged as delivered (removed from pending).',
+      registers,
+    }),
+    sendToDeliver: new Histogram({
+      name: 'chat_send_to_deliver_seconds',
+      help: 'From the server accepting a message to the recipient acknowledging delivery.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    pendingBacklog: new Gauge({
+      name: 'chat_pending_backlog',
+      help: "Pending messages of this handler's connected users, at the last pull.",
+      labelNames: ['handler'],
+      registers,
+    }).labels(handler),
+    typingDropped: new Counter({
+      name: 'chat_typing_dropped_total',
+      help: 'Typing events dropped because a connection was backed up.',
+      registers,
+    }),
+    slowConsumersClosed: new Counter({
+      name: 'chat_slow_consumers_closed_total',
+      help: 'Connections closed because the client stopped reading.',
+      registers,
+    }),
+    deadPeers: new Counter({
+      name: 'chat_dead_peers_total',
+      help: 'Connections cut off because no pong came back within the heartbeat.',
+      registers,
+    }),
+    refusedUpgrades: new Counter({
+      name: 'chat_upgrades_refused_total',
+      help: 'WebSocket upgrades refused, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    badEvents: new Counter({
+      name: 'chat_bad_events_total',
+      help: 'Client events refused (bad JSON, unknown type, wrong schema, not a member).',
+      labelNames: ['code'],
+      registers,
+    }),
+    drains: new Counter({
+      name: 'chat_drains_total',
+      help: 'Drains started (admin requests with connections > 0, and shutdowns).',
+      registers,
+    }),
+    drained: new Counter({
+      name: 'chat_drained_connections_total',
+      help: 'Connections closed by a drain.',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,159 @@
+import {
+  createHttpApp,
+  isEmbedded,
+  openService,
+  serveApp,
+  type Infra,
+  type Lifecycle,
+  type Logger,
+  type RunningServer,
+} from '@platform/kit';
+import { startAdmin } from './admin.ts';
+import { addApiRoutes } from './api.ts';
+import { Tokens } from './auth.ts';
+import { DEFAULT_TOKEN_SECRET, type Config } from './config.ts';
+import { Directory } from './directory.ts';
+import { TimeIdSource } from './domain/time-id.ts';
+import { Drainer } from './drain.ts';
+import { CLOSE, ConnectionPlane } from './handler.ts';
+import { MessageService } from './messages.ts';
+import { chatMetrics } from './metrics.ts';
+import { Router } from './router.ts';
+import { MessageStore } from './store/message.store.ts';
+import { UserStore } from './store/user.store.ts';
+
+export const ROLES = ['api', 'handler'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RunningChat {
+  server: RunningServer;
+  admin: RunningServer | undefined;
+  plane: ConnectionPlane | undefined;
+  drainer: Drainer | undefined;
+  infra: Infra;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the chat processes on PORT: `api` is the REST API (users,
+ * sessions, messages); `handler` adds the WebSocket endpoint /ws and the
+ * admin contract on ADMIN_PORT. Both need the stores, since a handler
+ * persists what its clients send before routing it.
+ */
+export async function runChat(config: Config, roles: Role[]): Promise<RunningChat> {
+  const { logger, metrics, lifecycle, infra } = openService('chat', roles, config);
+  const handlerId = config.HANDLER_ID;
+  const domainMetrics = chatMetrics(metrics, handlerId);
+
+  const users = new UserStore(infra.relational);
+  await users.migrate();
+  const store = new MessageStore(infra.wideColumn);
+  await store.define();
+
+  if (config.TOKEN_SECRET === DEFAULT_TOKEN_SECRET && !isEmbedded(config)) {
+    logger.warn('TOKEN_SECRET is the public default: anyone can sign in as anyone');
+  }
+  const tokens = new Tokens(config.TOKEN_SECRET, config.TOKEN_TTL_SECONDS);
+  const directory = new Directory({
+    cache: infra.cache,
+    handler: handlerId,
+    ttlMs: config.DIRECTORY_TTL_MS,
+    cacheMs: config.DIRECTORY_CACHE_MS,
+  });
+  const router = new Router(infra.cache, directory, logger);
+  const messages = new MessageService({
+    store,
+    ids: new TimeIdSource(),
+    router,
+    metrics: domainMetrics,
+    logger,
+  });
+  const readiness = {
+    cache: infra.readiness.cache!,
+    relational: infra.readiness.relational!,
+    wideColumn: infra.readiness.wideColumn!,
+  };
+
+  const http = createHttpApp({ logger, metrics, readiness });
+  if (roles.includes('api')) {
+    addApiRoutes(http, {
+      users,
+      tokens,
+      messages,
+      cache: infra.cache,
+      passwordLogN: config.PASSWORD_HASH_LOG_N,
+      signInRateLimit: config.SIGN_IN_RATE_LIMIT,
+      maxBodyChars: config.MAX_BODY_CHARS,
+    });
+  }
+  const server = await serveApp(http, { port: config.PORT, logger });
+  lifecycle.onShutdown('http', () => server.close());
+
+  const running: RunningChat = {
+    server,
+    admin: undefined,
+    plane: undefined,
+    drainer: undefined,
+    infra,
+    logger,
+    lifecycle,
+    stop: () => lifecycle.shutdown(),
+  };
+  if (!roles.includes('handler')) return running;
+
+  const plane = new ConnectionPlane({
+    server: server.server,
+    options: {
+      handlerId,
+      allowedOrigins: config.ALLOWED_ORIGINS,
+      heartbeatMs: config.HEARTBEAT_MS,
+      maxFrameBytes: config.MAX_FRAME_BYTES,
+      maxBodyChars: config.MAX_BODY_CHARS,
+      sendQueueLimit: config.SEND_QUEUE_LIMIT,
+      maxBufferedBytes: config.MAX_BUFFERED_BYTES,
+      maxConnections: config.MAX_CONNECTIONS,
+      directoryTtlMs: config.DIRECTORY_TTL_MS,
+      pendingPullMs: config.PENDING_PULL_MS,
+    },
+    tokens,
+    directory,
+    router,
+    messages,
+    cache: infra.cache,
+    metrics: domainMetrics,
+    logger,
+  });
+  await plane.start();
+  const drainer = new Drainer(plane, domainMetrics, logger);
+  const admin = await startAdmin({
+    port: config.ADMIN_PORT,
+    plane,
+    drainer,
+    logger,
+    metrics,
+    readiness,
+  });
+  Object.assign(running, { plane, drainer, admin });
+
+  // Registered after the HTTP server, so it runs before it: sockets go before the server closes.
+  lifecycle.onShutdown('admin', () => admin.close());
+  lifecycle.onShutdown('handler', async () => {
+    plane.stopAccepting();
+    const open = plane.size;
+    if (open > 0) {
+      // Spread the reconnects over most of the grace period, then close the rest.
+      const seconds = (config.DRAIN_GRACE_MS * 0.8) / 1000;
+      drainer.start(open, Math.max(1, open / Math.max(seconds, 0.001)), 'shutdown');
+      await Promise.race([
+        drainer.done(),
+        new Promise((resolve) => setTimeout(resolve, config.DRAIN_GRACE_MS).unref()),
+      ]);
+      drainer.cancel();
+    }
+    for (const connection of plane.connections()) connection.close(CLOSE.restart, 'shutdown');
+    await plane.close();
+  });
+  return running;
+}

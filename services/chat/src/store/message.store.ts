@@ -1,0 +1,199 @@
+import type { TableSpec, WideColumn, WideRow } from '@platform/kit';
+import type { ChatMessage } from '../domain/events.ts';
+
+const MESSAGES: TableSpec = {
+  name: 'chat_messages_by_conversation',
+  columns: {
+    conversation_id: 'text',
+    message_id: 'text',
+    sender: 'text',
+    client_seq: 'bigint',
+    body: 'text',
+    sent_at: 'timestamp',
+  },
+  partitionKey: ['conversation_id'],
+  clustering: [{ column: 'message_id', order: 'asc' }],
+};
+
+/** Messages not yet acknowledged as delivered, by recipient, in server order. */
+const PENDING: TableSpec = {
+  name: 'chat_pending_by_user',
+  columns: {
+    user_id: 'text',
+    message_id: 'text',
+    conversation_id: 'text',
+    sender: 'text',
+    client_seq: 'bigint',
+    body: 'text',
+    sent_at: 'timestamp',
+  },
+  partitionKey: ['user_id'],
+  clustering: [{ column: 'message_id', order: 'asc' }],
+};
+
+/** The claim of a (sender, client sequence) in a conversation: its one message id. */
+const SEND_KEYS: TableSpec = {
+  name: 'chat_send_keys',
+  columns: {
+    conversation_id: 'text',
+    send_key: 'text',
+    message_id: 'text',
+    sent_at: 'timestamp',
+  },
+  partitionKey: ['conversation_id'],
+  clustering: [{ column: 'send_key', order: 'asc' }],
+};
+
+/** How far each member has received and read a conversation (message id watermarks). */
+const RECEIPTS: TableSpec = {
+  name: 'chat_receipts',
+  columns: {
+    conversation_id: 'text',
+    user_id: 'text',
+    delivered_up_to: 'text',
+    read_up_to: 'text',
+  },
+  partitionKey: ['conversation_id'],
+  clustering: [{ column: 'user_id', order: 'asc' }],
+};
+
+export interface Receipt {
+  userId: string;
+  deliveredUpTo: string | null;
+  readUpTo: string | null;
+}
+
+/** Messages in the wide-column store: by conversation, pending by user, send claims, receipts. */
+export class MessageStore {
+  readonly #db: WideColumn;
+
+  constructor(db: WideColumn) {
+    this.#db = db;
+  }
+
+  define(): Promise<void> {
+    return this.#db.defineTables([MESSAGES, PENDING, SEND_KEYS, RECEIPTS]);
+  }
+
+  /**
+   * Claims (conversation, sender, clientSeq) for a new message id. The first
+   * claim wins; a later one gets the winner's id and time back.
+   */
+  async claimSend(
+    conversationId: string,
+    sender: string,
+    clientSeq: number,
+    proposed: { messageId: string; sentAt: number },
+  ): Promise<{ messageId: string; sentAt: number; first: boolean }> {
+    const sendKey = `${sender}:${clientSeq}`;
+    const first = await this.#db.insert(
+      SEND_KEYS.name,
+      {
+        conversation_id: conversationId,
+        send_key: sendKey,
+        message_id: proposed.messageId,
+        sent_at: proposed.sentAt,
+      },
+      { ifNotExists: true },
+    );
+    if (first) return { ...proposed, first };
+    const row = await this.#db.get(SEND_KEYS.name, {
+      conversation_id: conversationId,
+      send_key: sendKey,
+    });
+    if (!row) throw new Error(`send claim ${conversationId}/${sendKey} vanished`);
+    return { messageId: row.message_id as string, sentAt: row.sent_at as number, first };
+  }
+
+  async get(conversationId: string, messageId: string): Promise<ChatMessage | undefined> {
+    const row = await this.#db.get(MESSAGES.name, {
+      conversation_id: conversationId,
+      message_id: messageId,
+    });
+    return row && toMessage(row);
+  }
+
+  /** Writes the message to its conversation and to the recipient's pending messages. */
+  async write(message: ChatMessage, recipient: string): Promise<void> {
+    const row = {
+      conversation_id: message.conversationId,
+      message_id: message.messageId,
+      sender: message.sender,
+      client_seq: message.clientSeq,
+      body: message.body,
+      sent_at: message.sentAt,
+    };
+    await this.#db.insert(MESSAGES.name, row);
+    await this.#db.insert(PENDING.name, { ...row, user_id: recipient });
+  }
+
+  /** A page of a conversation after a message id (exclusive), in server order. */
+  async history(conversationId: string, after: string | undefined, limit: number) {
+    const rows = await this.#db.select(
+      MESSAGES.name,
+      { conversation_id: conversationId },
+      { after, limit },
+    );
+    return rows.map(toMessage);
+  }
+
+  async pending(userId: string, limit: number): Promise<ChatMessage[]> {
+    const rows = await this.#db.select(PENDING.name, { user_id: userId }, { limit });
+    return rows.map(toMessage);
+  }
+
+  async isPending(userId: string, messageId: string): Promise<boolean> {
+    const row = await this.#db.get(PENDING.name, { user_id: userId, message_id: messageId });
+    return row !== undefined;
+  }
+
+  removePending(userId: string, messageId: string): Promise<void> {
+    return this.#db.delete(PENDING.name, { user_id: userId, message_id: messageId });
+  }
+
+  async receipt(conversationId: string, userId: string): Promise<Receipt> {
+    const row = await this.#db.get(RECEIPTS.name, {
+      conversation_id: conversationId,
+      user_id: userId,
+    });
+    return {
+      userId,
+      deliveredUpTo: (row?.delivered_up_to as string | null | undefined) ?? null,
+      readUpTo: (row?.read_up_to as string | null | undefined) ?? null,
+    };
+  }
+
+  /**
+   * Moves a member's delivered or read watermark forward, never back. Two
+   * acks racing may both read the old value; the later id can then lose to the
+   * earlier one until the next ack (last write wins), which only delays a receipt.
+   */
+  async advance(
+    conversationId: string,
+    userId: string,
+    status: 'delivered' | 'read',
+    messageId: string,
+  ): Promise<boolean> {
+    const current = await this.receipt(conversationId, userId);
+    const column = status === 'delivered' ? 'delivered_up_to' : 'read_up_to';
+    const held = status === 'delivered' ? current.deliveredUpTo : current.readUpTo;
+    if (held !== null && held >= messageId) return false;
+    await this.#db.insert(RECEIPTS.name, {
+      conversation_id: conversationId,
+      user_id: userId,
+      [column]: messageId,
+    });
+    return true;
+  }
+}
+
+function toMessage(row: WideRow): ChatMessage {
+  return {
+    conversationId: row.conversation_id as string,
+    messageId: row.message_id as string,
+    sender: row.sender as string,
+    clientSeq: row.client_seq as number,
+    body: row.body as string,
+    sentAt: row.sent_at as number,
+  };
+}

@@ -1,0 +1,113 @@
+import { connect, type Socket } from 'node:net';
+import { freePort } from '@platform/kit/testing';
+import { directConversationId } from '../src/domain/conversation.ts';
+import { ChatClient, signUp } from './client.ts';
+import { startChat, type ChatProcess } from './processes.ts';
+import { systemEnv, unique } from './system.ts';
+
+/** A WebSocket client that completes the upgrade and then never reads a byte. */
+function silentClient(port: number, token: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+          `Authorization: Bearer ${token}\r\n\r\n`,
+      );
+      socket.pause();
+      setTimeout(() => resolve(socket), 300);
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** A counter's value in the Prometheus text of /metrics. */
+async function counter(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+}
+
+describe('backpressure on embedded stand-ins', () => {
+  let handler: ChatProcess;
+
+  beforeAll(async () => {
+    const { env } = await systemEnv('embedded');
+    // Small queues and large frames, so a client that stops reading fills them quickly.
+    handler = await startChat(
+      'h-slow',
+      'api,handler',
+      { port: await freePort(), adminPort: await freePort() },
+      {
+        ...env,
+        SEND_QUEUE_LIMIT: '16',
+        MAX_BODY_CHARS: '60000',
+        MAX_FRAME_BYTES: '131072',
+        HEARTBEAT_MS: '60000',
+      },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await handler?.kill('SIGKILL');
+  });
+
+  test('a client that stops reading loses typing first, is closed, and then gets every message', async () => {
+    const [alice, bob] = await Promise.all([
+      signUp(handler.url, unique('alice')),
+      signUp(handler.url, unique('bob')),
+    ]);
+    const conversation = directConversationId(alice.userId, bob.userId);
+    const a = await ChatClient.connect(handler.wsUrl, alice.token);
+    const silent = await silentClient(Number(new URL(handler.url).port), bob.token);
+
+    const body = 'x'.repeat(50_000);
+    let seq = 0;
+    while (seq < 2000) {
+      for (let i = 0; i < 20; i++)
+        a.send({ type: 'typing', conversationId: conversation, typing: true });
+      await a.sendMessage(conversation, ++seq, `${seq} ${body}`);
+      if (seq % 20 === 0 && (await counter(handler.url, 'chat_slow_consumers_closed_total')) > 0) {
+        break;
+      }
+    }
+    expect(await counter(handler.url, 'chat_slow_consumers_closed_total')).toBe(1);
+    expect(await counter(handler.url, 'chat_typing_dropped_total')).toBeGreaterThan(0);
+
+    // Bob comes back and reads: everything is still pending, nothing was lost.
+    silent.destroy();
+    const again = await ChatClient.connect(handler.wsUrl, bob.token);
+    const seen = new Set<number>();
+    const deadline = Date.now() + 20_000;
+    while (seen.size < seq && Date.now() < deadline) {
+      for (const m of again.inbox.conversation(conversation)) seen.add(m.clientSeq);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen.size).toBe(seq);
+    await Promise.all([a.close(), again.close()]);
+  });
+
+  test('a peer that answers no ping is cut off within HEARTBEAT_MS', async () => {
+    const { env } = await systemEnv('embedded');
+    const beating = await startChat(
+      'h-beat',
+      'api,handler',
+      { port: await freePort(), adminPort: await freePort() },
+      { ...env, HEARTBEAT_MS: '1000' },
+    );
+    try {
+      const carol = await signUp(beating.url, unique('carol'));
+      const silent = await silentClient(Number(new URL(beating.url).port), carol.token);
+      const gauge = () => counter(beating.url, 'chat_connections');
+      expect(await gauge()).toBe(1);
+      const started = Date.now();
+      while ((await gauge()) > 0 && Date.now() - started < 5000) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(await counter(beating.url, 'chat_dead_peers_total')).toBe(1);
+      silent.destroy();
+    } finally {
+      await beating.kill('SIGKILL');
+    }
+  });
+});

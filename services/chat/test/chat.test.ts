@@ -1,0 +1,279 @@
+import { SignJWT } from 'jose';
+import { directConversationId } from '../src/domain/conversation.ts';
+import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
+import { ChatClient, get, post, signUp, upgradeStatus, type Account } from './client.ts';
+import { startSystem, unique, type ChatSystem, type Servers } from './system.ts';
+
+describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers', (servers) => {
+  let system: ChatSystem;
+  let api: string;
+  let wsA: string;
+  let wsB: string;
+  const clients: ChatClient[] = [];
+  const connect = async (url: string, account: Account, options = {}) => {
+    const client = await ChatClient.connect(url, account.token, options);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    system = await startSystem(servers);
+    api = system.handlers[0]!.url;
+    wsA = system.handlers[0]!.wsUrl;
+    // Embedded is one process: both users share its handler.
+    wsB = system.handlers.at(-1)!.wsUrl;
+  }, 120_000);
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const history = async (account: Account, conversationId: string) => {
+    const page = await get(
+      api,
+      `/conversations/${conversationId}/messages?limit=500`,
+      account.token,
+    );
+    expect(page.status).toBe(200);
+    return (page.json as { messages: ChatMessage[] }).messages;
+  };
+
+  test('users on different handlers exchange messages in order, with acks and receipts', async () => {
+    const [alice, bob] = await Promise.all([
+      signUp(api, unique('alice')),
+      signUp(api, unique('bob')),
+    ]);
+    const conversation = directConversationId(alice.userId, bob.userId);
+    const a = await connect(wsA, alice);
+    const b = await connect(wsB, bob);
+
+    // Pipelined: the handler stores and forwards one connection's sends in order.
+    const acks = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => a.sendMessage(conversation, i + 1, `hello ${i + 1}`)),
+    );
+    const ids = acks.map((ack) => (ack as Extract<ServerEvent, { type: 'ack' }>).messageId);
+    expect(acks.every((ack) => ack.type === 'ack')).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+
+    const received = await b.waitForMessages(conversation, 30);
+    expect(received.map((m) => m.body)).toEqual(
+      Array.from({ length: 30 }, (_, i) => `hello ${i + 1}`),
+    );
+    expect(received.map((m) => m.messageId)).toEqual(ids);
+    // Forwards of one sender arrive in order on the wire too (no pending pull in between).
+    const wire = b.events
+      .filter((e) => e.type === 'message')
+      .map((e) => (e as ChatMessage).messageId);
+    expect(wire).toEqual(ids);
+    await a.waitFor(
+      (e) => e.type === 'receipt' && e.status === 'delivered' && e.messageId === ids.at(-1),
+    );
+    b.send({ type: 'read_ack', conversationId: conversation, messageId: ids.at(-1) });
+    await a.waitFor((e) => e.type === 'receipt' && e.status === 'read');
+
+    // A reply flows back the other way.
+    await b.sendMessage(conversation, 1, 'hi alice');
+    await a.waitForMessages(conversation, 1);
+    expect(await history(alice, conversation)).toHaveLength(31);
+  });
+
+  test('an offline user gets pending messages on connecting, then none are pending', async () => {
+    const [carol, dave] = await Promise.all([
+      signUp(api, unique('carol')),
+      signUp(api, unique('dave')),
+    ]);
+    const conversation = directConversationId(carol.userId, dave.userId);
+    const c = await connect(wsA, carol);
+    for (let seq = 1; seq <= 5; seq++) await c.sendMessage(conversation, seq, `while away ${seq}`);
+
+    const pending = await get(api, `/users/${dave.userId}/pending`, dave.token);
+    expect((pending.json as { messages: ChatMessage[] }).messages).toHaveLength(5);
+    expect((await get(api, `/users/${dave.userId}/pending`, carol.token)).status).toBe(403);
+
+    const d = await connect(wsB, dave);
+    const received = await d.waitForMessages(conversation, 5);
+    expect(received.map((m) => m.body)).toEqual([1, 2, 3, 4, 5].map((n) => `while away ${n}`));
+    await c.waitFor((e) => e.type === 'receipt' && e.status === 'delivered');
+    await eventually(async () => {
+      const after = await get(api, `/users/${dave.userId}/pending`, dave.token);
+      expect((after.json as { messages: ChatMessage[] }).messages).toHaveLength(0);
+    });
+  });
+
+  test('a resent message gets the same ack and is stored once', async () => {
+    const [erin, frank] = await Promise.all([
+      signUp(api, unique('erin')),
+      signUp(api, unique('frank')),
+    ]);
+    const conversation = directConversationId(erin.userId, frank.userId);
+    const e = await connect(wsA, erin);
+    const first = await e.sendMessage(conversation, 7, 'once');
+    const again = await e.sendMessage(conversation, 7, 'once');
+    expect(first).toMatchObject({ type: 'ack', duplicate: false });
+    expect(again).toMatchObject({
+      type: 'ack',
+      duplicate: true,
+      messageId: (first as ChatMessage).messageId,
+    });
+
+    // REST: the same claim, and Idempotency-Key replays the first answer.
+    const auth = { authorization: `Bearer ${erin.token}`, 'idempotency-key': unique('k') };
+    const body = { conversationId: conversation, clientSeq: 8, body: 'by rest' };
+    const viaRest = await post(api, '/messages', body, auth);
+    const replay = await post(api, '/messages', body, auth);
+    expect(viaRest.status).toBe(201);
+    expect(replay.json).toEqual(viaRest.json);
+    const resend = await post(api, '/messages', body, { authorization: auth.authorization });
+    expect(resend.json).toMatchObject({ duplicate: true });
+
+    const stored = await history(erin, conversation);
+    expect(stored.map((m) => m.body)).toEqual(['once', 'by rest']);
+  });
+
+  test('history pages with a cursor, and sync pulls what follows a watermark', async () => {
+    const [jo, kim] = await Promise.all([signUp(api, unique('jo')), signUp(api, unique('kim'))]);
+    const found = await get(api, `/conversations/direct/${kim.userId}`, jo.token);
+    const conversation = (found.json as { conversationId: string }).conversationId;
+    expect(conversation).toBe(directConversationId(jo.userId, kim.userId));
+    expect((await get(api, `/conversations/direct/${jo.userId}`, jo.token)).status).toBe(404);
+    expect((await get(api, '/conversations/direct/nobody0', jo.token)).status).toBe(404);
+
+    const j = await connect(wsA, jo);
+    for (let seq = 1; seq <= 7; seq++) await j.sendMessage(conversation, seq, `n${seq}`);
+    const bodies: string[] = [];
+    let after = '';
+    for (let pages = 0; pages < 5; pages++) {
+      const page = await get(
+        api,
+        `/conversations/${conversation}/messages?limit=3${after ? `&after=${after}` : ''}`,
+        kim.token,
+      );
+      const { messages, next } = page.json as { messages: ChatMessage[]; next: string | null };
+      bodies.push(...messages.map((m) => m.body));
+      if (!next) break;
+      after = next;
+    }
+    expect(bodies).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => `n${n}`));
+    const bad = await get(api, `/conversations/${conversation}/messages?limit=0`, kim.token);
+    expect(bad.status).toBe(400);
+
+    const k = await connect(wsB, kim, { autoAck: false });
+    const history = await k.waitForMessages(conversation, 7);
+    const from = k.events.length;
+    k.send({ type: 'sync', conversationId: conversation, after: history[4]!.messageId });
+    const synced = await k.waitFor((e, i) => i >= from && e.type === 'synced');
+    expect(synced).toMatchObject({ last: history[6]!.messageId });
+    const pulled = k.events.slice(from).filter((e) => e.type === 'message') as ChatMessage[];
+    expect(pulled.map((m) => m.body)).toEqual(['n6', 'n7']);
+  });
+
+  test('bad input is refused and nothing is stored', async () => {
+    const [gina, hal, ivan] = (await Promise.all(
+      ['gina', 'hal', 'ivan'].map((n) => signUp(api, unique(n))),
+    )) as [Account, Account, Account];
+    const theirs = directConversationId(hal.userId, ivan.userId);
+    const g = await connect(wsA, gina!);
+
+    g.sendRaw('{not json');
+    await g.waitFor((e) => e.type === 'error' && e.code === 'invalid_json');
+    g.send({ type: 'shout', conversationId: theirs });
+    await g.waitFor((e) => e.type === 'error' && e.code === 'unknown_event');
+    g.send({ type: 'send_message', conversationId: theirs, clientSeq: 'one', body: 'x' });
+    await g.waitFor(
+      (e) => e.type === 'error' && e.code === 'invalid_event' && e.field === 'clientSeq',
+    );
+    g.send({ type: 'typing', conversationId: theirs, typing: true, shout: 1 });
+    await g.waitFor((e) => e.type === 'error' && e.code === 'invalid_event' && e.field === 'shout');
+    const refused = await g.sendMessage(theirs, 1, 'let me in');
+    expect(refused).toMatchObject({ type: 'error', code: 'not_a_member', clientSeq: 1 });
+    const rest = await post(
+      api,
+      '/messages',
+      { conversationId: theirs, clientSeq: 2, body: 'let me in' },
+      { authorization: `Bearer ${gina!.token}` },
+    );
+    expect(rest.status).toBe(403);
+    expect((await get(api, `/conversations/${theirs}/messages`, gina!.token)).status).toBe(403);
+    expect(await history(hal!, theirs)).toHaveLength(0);
+    expect(
+      (await get(api, `/users/${ivan!.userId}/pending`, ivan!.token)).json as { messages: [] },
+    ).toEqual({ messages: [] });
+
+    // A frame over MAX_FRAME_BYTES closes the connection with 1009.
+    g.sendRaw(JSON.stringify({ type: 'typing', conversationId: 'x'.repeat(20_000), typing: true }));
+    expect(await g.closed).toBe(1009);
+
+    // Upgrades: no token, a forged one, a foreign Origin; the allowed Origin and a subprotocol pass.
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(hal!.userId)
+      .setIssuer('chat')
+      .setAudience('chat')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('not-the-secret-not-the-secret-not-the-secret'));
+    expect(await upgradeStatus(wsA)).toBe(401);
+    expect(await upgradeStatus(wsA, { headers: { authorization: `Bearer ${forged}` } })).toBe(401);
+    expect(await upgradeStatus(wsA, { headers: { authorization: 'Bearer x.y.z' } })).toBe(401);
+    const bearer = { authorization: `Bearer ${hal!.token}` };
+    expect(await upgradeStatus(wsA, { headers: bearer, origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(wsA, { headers: bearer, origin: 'https://chat.example' })).toBe(101);
+    expect(await upgradeStatus(wsA, { protocols: ['chat.v1', `bearer.${hal!.token}`] })).toBe(101);
+    expect(await upgradeStatus(`${wsA}?access_token=${hal!.token}`)).toBe(101);
+  });
+
+  test('the admin contract reports load and drains the asked number at about the asked rate', async () => {
+    const handler = system.handlers[0]!;
+    const accounts = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => signUp(api, unique(`load${i}`))),
+    );
+    // 200 connections, 20 per user.
+    const many = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => connect(handler.wsUrl, accounts[i % 10]!)),
+    );
+    const load = await get(handler.adminUrl, '/admin/load');
+    expect(load.json).toEqual({ handler: handler.name, connections: 200, draining: 0 });
+
+    const started = Date.now();
+    const drain = await post(handler.adminUrl, '/admin/drain', { connections: 50, perSecond: 50 });
+    expect(drain).toMatchObject({ status: 202, json: { accepted: 50 } });
+    const during = (await get(handler.adminUrl, '/admin/load')).json as { draining: number };
+    expect(during.draining).toBeGreaterThan(0);
+    await eventually(() => expect(many.filter((c) => c.closeCode !== undefined)).toHaveLength(50));
+    const took = Date.now() - started;
+    // 50 at 50/s is about a second.
+    expect(took).toBeGreaterThan(700);
+    expect(took).toBeLessThan(3000);
+    expect(many.filter((c) => c.closeCode === 1012)).toHaveLength(50);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await get(handler.adminUrl, '/admin/load')).json).toMatchObject({
+      connections: 150,
+      draining: 0,
+    });
+
+    // A new drain replaces the running one; 0 cancels.
+    await post(handler.adminUrl, '/admin/drain', { connections: 100, perSecond: 5 });
+    const cancel = await post(handler.adminUrl, '/admin/drain', { connections: 0 });
+    expect(cancel).toMatchObject({ status: 202, json: { accepted: 0 } });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(many.filter((c) => c.closeCode !== undefined).length).toBeLessThanOrEqual(51);
+    const bad = await post(handler.adminUrl, '/admin/drain', { connections: -1 });
+    expect(bad.status).toBe(400);
+  });
+});
+
+async function eventually(check: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, scratchDatabase, serverAddress } from '@platform/kit/testing';
+import { startChat, type ChatProcess } from './processes.ts';
+
+export type Servers = 'embedded' | 'real' | 'real-cluster';
+
+export const TEST_SECRET = 'chat-test-secret-of-at-least-32-characters';
+
+/** Settings that make tests quick: cheap password hashes, fast heartbeats and pulls. */
+const QUICK = {
+  TOKEN_SECRET: TEST_SECRET,
+  PASSWORD_HASH_LOG_N: '10',
+  SIGN_IN_RATE_LIMIT: '100000',
+  HEARTBEAT_MS: '2000',
+  PENDING_PULL_MS: '1000',
+  DIRECTORY_TTL_MS: '3000',
+  DIRECTORY_CACHE_MS: '200',
+  ALLOWED_ORIGINS: 'https://chat.example',
+};
+
+export interface ChatSystem {
+  handlers: ChatProcess[];
+  env: Record<string, string>;
+  /** Starts one more handler process on the same servers. */
+  addHandler(name: string): Promise<ChatProcess>;
+  stop(): Promise<void>;
+}
+
+/** The environment of a chat process on those servers, and how to drop its data. */
+export async function systemEnv(
+  servers: Servers,
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  // Empty counts as unset: whatever servers the test's own environment names, these decide.
+  const env: Record<string, string> = {
+    ...QUICK,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'chat-data-')),
+    KAFKA_BROKERS: '',
+    REDIS_URL: '',
+    REDIS_CLUSTER_NODES: '',
+    MYSQL_URL: '',
+    CASSANDRA_CONTACT_POINTS: '',
+    OPENSEARCH_URL: '',
+  };
+  let drop = async (): Promise<void> => undefined;
+  if (servers !== 'embedded') {
+    const database = await scratchDatabase('chat_test');
+    drop = database.drop;
+    Object.assign(env, {
+      MYSQL_URL: database.url,
+      REDIS_URL: serverAddress('REDIS_URL'),
+      CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
+      // Rows are keyed by user ids each run makes up, so runs can share it.
+      CASSANDRA_KEYSPACE: 'chat_test',
+      NAME_PREFIX: `chat-test-${randomBytes(4).toString('hex')}.`,
+    });
+    if (servers === 'real-cluster') {
+      env.REDIS_URL = '';
+      env.REDIS_CLUSTER_NODES = serverAddress('REDIS_CLUSTER_NODES');
+    }
+  }
+  return { env, drop };
+}
+
+/**
+ * The chat system as processes: embedded is one process (api and handler)
+ * on SQLite and the in-process cache; real is `handlers` processes on Redis
+ * (standalone, or the cluster), Cassandra and MySQL (a scratch database, a
+ * key prefix of its own), the first also serving the REST API.
+ */
+export async function startSystem(servers: Servers, handlers = 2): Promise<ChatSystem> {
+  const { env, drop } = await systemEnv(servers);
+  const started: ChatProcess[] = [];
+  const addHandler = async (name: string) => {
+    const roles = started.length === 0 ? 'api,handler' : 'handler';
+    const process = await startChat(
+      name,
+      roles,
+      { port: await freePort(), adminPort: await freePort() },
+      env,
+    );
+    started.push(process);
+    return process;
+  };
+  for (let i = 1; i <= (servers === 'embedded' ? 1 : handlers); i++) await addHandler(`h${i}`);
+  return {
+    handlers: started,
+    env,
+    addHandler,
+    async stop() {
+      await Promise.all(started.map((p) => p.kill('SIGKILL')));
+      await drop();
+    },
+  };
+}
+
+export const unique = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
