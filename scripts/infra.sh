@@ -464,6 +464,7 @@ start_kafka() {
   mkdir -p "$KAFKA_DIR"/{data,logs}
   if pid_alive "$KAFKA_DIR/kafka.pid"; then
     log "kafka already running"
+    KAFKA_WAS_RUNNING=1
     return 0
   fi
   require_free_port "$KAFKA_PORT" kafka
@@ -500,8 +501,14 @@ wait_jvm() {
   fail_with_log "$name not ready within ${timeout}s" "$logfile"
 }
 
+# A server found running was ready long ago: its start-up line may be in a rolled-over log
+# (Cassandra's log rolls at midnight, Kafka's at 50 MB), so its open port is enough.
+KAFKA_WAS_RUNNING=0
+CASSANDRA_WAS_RUNNING=0
+
 kafka_ready() {
-  grep -q 'Kafka Server started' "$KAFKA_DIR/logs/server.log" 2>/dev/null && port_open "$KAFKA_PORT"
+  port_open "$KAFKA_PORT" || return 1
+  ((KAFKA_WAS_RUNNING)) || grep -q 'Kafka Server started' "$KAFKA_DIR/logs/server.log" 2>/dev/null
 }
 
 wait_kafka() {
@@ -518,6 +525,7 @@ start_cassandra() {
   mkdir -p "$CASSANDRA_DIR"/{data,logs,conf,triggers}
   if pid_alive "$CASSANDRA_DIR/cassandra.pid"; then
     log "cassandra already running"
+    CASSANDRA_WAS_RUNNING=1
     return 0
   fi
   local port
@@ -547,7 +555,8 @@ start_cassandra() {
 }
 
 cassandra_ready() {
-  grep -q 'Startup complete' "$CASSANDRA_DIR/logs/system.log" 2>/dev/null && port_open "$CASSANDRA_NATIVE_PORT"
+  port_open "$CASSANDRA_NATIVE_PORT" || return 1
+  ((CASSANDRA_WAS_RUNNING)) || grep -q 'Startup complete' "$CASSANDRA_DIR/logs/system.log" 2>/dev/null
 }
 
 wait_cassandra() {
