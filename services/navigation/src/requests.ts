@@ -115,13 +115,17 @@ export const trafficBody = z
   .strict()
   .superRefine((body, ctx) => {
     if ((body.wayIds === undefined) === (body.area === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['wayIds'], message: 'give wayIds or area, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wayIds'],
+        message: 'give exactly one of wayIds or area',
+      });
     }
     if ((body.speedKmh === undefined) === (body.factor === undefined)) {
       ctx.addIssue({
         code: 'custom',
         path: ['speedKmh'],
-        message: 'give speedKmh or factor, not both',
+        message: 'give exactly one of speedKmh or factor',
       });
     }
   });
