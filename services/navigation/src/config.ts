@@ -51,6 +51,14 @@ export const configSchema = z
     /** A session sending this many unusable messages is closed. */
     WS_MAX_BAD_MESSAGES: env.positiveInt(5).pipe(z.number().max(1000)),
     WS_MAX_SESSIONS: env.positiveInt(1000).pipe(z.number().max(100_000)),
+    /** Messages a session may send per second (a burst of as many); beyond, each is a bad one. */
+    WS_MAX_MESSAGES_PER_S: env.positiveInt(20).pipe(z.number().max(10_000)),
+    /** A client that leaves this many bytes of answers unread is cut off. */
+    WS_MAX_BUFFERED_BYTES: env.positiveInt(1_048_576).pipe(z.number().min(4096).max(67_108_864)),
+    /** Ping interval; a client that has not answered the last ping by the next is cut off. */
+    WS_HEARTBEAT_MS: env.positiveInt(30_000).pipe(z.number().min(100).max(600_000)),
+    /** A session that sends nothing for this long is closed, so silent ones cannot hold slots. */
+    WS_IDLE_MS: env.positiveInt(300_000).pipe(z.number().min(1000).max(86_400_000)),
   })
   .superRefine((config, ctx) => {
     const file = osmFile(config);

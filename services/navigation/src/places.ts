@@ -58,6 +58,8 @@ export class PlaceSearch {
    * last word is exact, not typo tolerant.
    */
   async search(text: string, limit: number): Promise<PlaceHit[]> {
+    // Punctuation or symbols alone name nothing (the engines would match everything).
+    if (!/[\p{L}\p{N}]/u.test(text)) return [];
     const filters = [{ type: 'term' as const, field: 'extract', value: this.#extract }];
     const hits = (await this.#index.search({ text, filters, limit })).hits;
     if (hits.length < limit) {

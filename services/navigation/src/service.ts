@@ -64,6 +64,10 @@ export async function runNavigation(
       maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
       maxBadMessages: config.WS_MAX_BAD_MESSAGES,
       maxSessions: config.WS_MAX_SESSIONS,
+      maxMessagesPerSecond: config.WS_MAX_MESSAGES_PER_S,
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      heartbeatMs: config.WS_HEARTBEAT_MS,
+      idleMs: config.WS_IDLE_MS,
     },
   });
   lifecycle.onShutdown('sessions', () => sessions.close());

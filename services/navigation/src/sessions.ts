@@ -18,6 +18,10 @@ export interface SessionOptions {
   maxMessageBytes: number;
   maxBadMessages: number;
   maxSessions: number;
+  maxMessagesPerSecond: number;
+  maxBufferedBytes: number;
+  heartbeatMs: number;
+  idleMs: number;
 }
 
 const point = z.object({
@@ -78,12 +82,28 @@ export function attachSessions(deps: {
       metrics.sessions.inc();
       ws.once('close', () => metrics.sessions.dec());
       new NavigationSession(ws, deps.navigator()!, options, logger);
+      wss.emit('connection', ws, req);
     });
   };
   server.on('upgrade', onUpgrade);
 
+  // Every heartbeat, a client that did not answer the last ping is gone: cut it off.
+  const alive = new WeakSet<WebSocket>();
+  wss.on('connection', (ws) => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+  });
+  const heartbeat = setInterval(() => {
+    for (const client of wss.clients) {
+      if (!alive.delete(client)) client.terminate();
+      else client.ping();
+    }
+  }, options.heartbeatMs);
+  heartbeat.unref();
+
   return {
     close: () => {
+      clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.close(1001, 'server shutting down');
       return new Promise((resolve) => {
@@ -101,8 +121,11 @@ export function attachSessions(deps: {
   };
 }
 
-/** One client's navigation: its route, its progress along it, and the deviation count. */
-class NavigationSession {
+/**
+ * One client's navigation: its route, its progress along it, and the deviation count
+ * (exported for its unit test).
+ */
+export class NavigationSession {
   readonly #ws: WebSocket;
   readonly #navigator: Navigator;
   readonly #options: SessionOptions;
@@ -110,21 +133,33 @@ class NavigationSession {
   #route: { to: LatLng; metric: Metric; line: RouteLine } | undefined;
   #offPings = 0;
   #badMessages = 0;
+  /** Messages the session may still send now: refilled at maxMessagesPerSecond, up to as many. */
+  #allowance: number;
+  #lastMessageAt = performance.now();
+  readonly #idle: NodeJS.Timeout;
 
   constructor(ws: WebSocket, navigator: Navigator, options: SessionOptions, logger: Logger) {
     this.#ws = ws;
     this.#navigator = navigator;
     this.#options = options;
     this.#logger = logger;
+    this.#allowance = options.maxMessagesPerSecond;
+    this.#idle = setTimeout(() => ws.close(1000, 'idle'), options.idleMs);
     ws.on('message', (data, isBinary) => this.#receive(data, isBinary));
     ws.on('error', (error) => logger.info({ err: error }, 'navigation session error'));
+    ws.once('close', () => clearTimeout(this.#idle));
   }
 
   #receive(data: RawData, isBinary: boolean): void {
+    this.#idle.refresh();
     let message: ClientMessage;
     try {
+      this.#takeAllowance();
       if (isBinary) throw new BadMessage('invalid_message', 'body', 'expected a text frame');
       message = parseMessage(data.toString());
+      if (message.type === 'ping' && !this.#route) {
+        throw new BadMessage('session_not_started', 'type', 'send start before pings');
+      }
     } catch (error) {
       if (!(error instanceof BadMessage)) throw error;
       this.#send({ type: 'error', code: error.code, field: error.field, message: error.message });
@@ -176,8 +211,26 @@ class NavigationSession {
     this.#send({ type: arrived ? 'arrived' : 'progress', ...progress, offPings: this.#offPings });
   }
 
+  /** Refuses a message beyond the session's rate (a token bucket refilled continuously). */
+  #takeAllowance(): void {
+    const now = performance.now();
+    const rate = this.#options.maxMessagesPerSecond;
+    this.#allowance = Math.min(rate, this.#allowance + ((now - this.#lastMessageAt) / 1000) * rate);
+    this.#lastMessageAt = now;
+    if (this.#allowance < 1) {
+      throw new BadMessage('rate_limited', 'type', `at most ${rate} messages per second`);
+    }
+    this.#allowance -= 1;
+  }
+
+  /** Sends unless the client has left too much unread: then it is cut off, not buffered for. */
   #send(message: Record<string, unknown>): void {
-    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(JSON.stringify(message));
+    if (this.#ws.readyState !== this.#ws.OPEN) return;
+    if (this.#ws.bufferedAmount > this.#options.maxBufferedBytes) {
+      this.#ws.terminate();
+      return;
+    }
+    this.#ws.send(JSON.stringify(message));
   }
 }
 

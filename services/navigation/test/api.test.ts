@@ -38,7 +38,10 @@ beforeAll(async () => {
       DEVIATION_M: '40',
       DEVIATION_PINGS: '2',
       WS_MAX_MESSAGE_BYTES: '1024',
-      WS_MAX_BAD_MESSAGES: '3',
+      WS_MAX_BAD_MESSAGES: '4',
+      WS_MAX_MESSAGES_PER_S: '10',
+      WS_HEARTBEAT_MS: '200',
+      WS_IDLE_MS: '3000',
     }),
   );
   base = `http://127.0.0.1:${port}`;
@@ -237,6 +240,13 @@ describe('GET /places', () => {
     expect(town.body.places).toHaveLength(1);
   });
 
+  it('finds nothing for punctuation or symbols alone', async () => {
+    for (const q of ['.', '*', '%26%7C%21', '%F0%9F%98%80']) {
+      const { status, body } = await get(`/places?q=${q}`);
+      expect({ q, status, places: body.places }).toEqual({ q, status: 200, places: [] });
+    }
+  });
+
   it('refuses a missing query and a limit over the cap', async () => {
     expect((await get('/places')).body.error.field).toBe('q');
     const over = await get('/places?q=casino&limit=500');
@@ -319,6 +329,8 @@ describe('traffic', () => {
   });
 });
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** A WebSocket session whose messages are read in order. */
 async function openSession() {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/navigate`);
@@ -398,7 +410,50 @@ describe('WebSocket navigation', () => {
     expect(await session.next()).toMatchObject({ code: 'unknown_type', field: 'type' });
     session.ws.send(JSON.stringify({ type: 'ping', lat: 'north' }));
     expect(await session.next()).toMatchObject({ code: 'invalid_message', field: 'lat' });
+    // Four bad messages (a routing error does not count): closed.
     expect(await session.closed).toBe(1008);
+  });
+
+  it('refuses messages beyond the rate, which count as bad ones', async () => {
+    const session = await openSession();
+    session.ws.send(JSON.stringify({ type: 'start', from: CASINO, to: STADIUM }));
+    const ping = JSON.stringify({ type: 'ping', lat: CASINO.lat, lng: CASINO.lng });
+    for (let i = 0; i < 30; i++) session.ws.send(ping);
+    const answers: SessionMessage[] = [];
+    const closed = await Promise.race([
+      session.closed,
+      (async () => {
+        for (;;) answers.push(await session.next());
+      })(),
+    ]);
+    expect(closed).toBe(1008);
+    // A burst of ten (the start and nine pings) is answered, then four refusals close it.
+    expect(answers.filter((a) => a.code === 'rate_limited')).toHaveLength(4);
+    const answered = answers.filter((a) => a.type === 'progress').length;
+    expect(answered).toBeGreaterThanOrEqual(9);
+    expect(answered).toBeLessThanOrEqual(12);
+  });
+
+  it('cuts off a client that stops answering pings, and closes an idle one', async () => {
+    const active = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return Number(/^navigation_sessions_active(?:\{[^}]*\})? (\d+)/m.exec(text)![1]);
+    };
+    const before = await active();
+    const silent = await openSession();
+    expect(await active()).toBe(before + 1);
+    // The client stops reading: it no longer answers the server's pings.
+    (silent.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const deadline = Date.now() + 3000;
+    while ((await active()) > before && Date.now() < deadline) await sleep(50);
+    expect(await active()).toBe(before);
+    silent.ws.terminate();
+
+    // Answering pings but sending nothing: closed once WS_IDLE_MS (3 s) has passed.
+    const idle = await openSession();
+    const started = Date.now();
+    expect(await idle.closed).toBe(1000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
   });
 
   it('closes a session that sends a message over the size limit', async () => {
