@@ -295,7 +295,7 @@ test('an upgrade of the infra chart keeps its OpenSearch CA and admin password',
 test('the OpenStreetMap extracts fit in the ConfigMap the navigation chart mounts', async () => {
   // What scripts/osm-configmap.sh has kubectl make: every extract as binaryData. The API server
   // refuses a ConfigMap over 1 MiB, which a third, larger extract shows.
-  const dir = process.env.OSM_DIR ?? join(ROOT, '../shared/data/osm');
+  const dir = process.env.OSM_DIR ?? join(ROOT, 'data/osm');
   const extracts = readdirSync(dir).filter((file) => file.endsWith('.osm.pbf'));
   expect(extracts).toEqual(expect.arrayContaining(['andorra.osm.pbf', 'monaco.osm.pbf']));
   const binaryData = Object.fromEntries(

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@platform/kit/testing';
 import { parseNavigationConfig, runNavigation, type RunningNavigation } from '../src/index.ts';
+import { defaultOsmDir } from '../src/config.ts';
 
 /**
  * The route cache seen from outside: a pair asked again is a hit with the same answer, a
  * traffic update empties it (the next answer sees the new speeds), and its lookups are
  * counted on navigation_route_cache_requests_total.
  */
-const OSM_DIR = process.env.OSM_DIR ?? '/work/shared/data/osm';
+const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
 const CASINO = '43.7396,7.4281';
 const STADIUM = '43.7275,7.4156';
 
