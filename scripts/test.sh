@@ -2,7 +2,8 @@
 # The whole suite, as CI runs it: type check, lint and format, then every jest
 # project. The integration project needs the real servers; this installs and
 # starts them first and stops them afterwards unless they were already running.
-# Extra arguments go to jest (for example a path filter).
+# Extra arguments go to jest (for example a path filter); without them the observability
+# tests run last, alone.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,5 +33,15 @@ step "tools (kubernetes, GraphHopper peer router)"
 scripts/tools.sh install
 eval "$(scripts/tools.sh env)"
 
+jest=(node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js)
+if (($# > 0)); then
+  step "jest $*"
+  "${jest[@]}" "$@"
+  exit
+fi
 step "jest"
-node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js "$@"
+"${jest[@]}" --testPathIgnorePatterns /node_modules/ /test/observability/
+# The observability tests hold k6 runs to the SLOs' latency thresholds: they run after the
+# rest, one at a time, so other suites do not share the two cores with them.
+step "jest: observability, alone"
+"${jest[@]}" --runInBand test/observability
