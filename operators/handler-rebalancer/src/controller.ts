@@ -297,7 +297,8 @@ export class HandlerRebalancer {
       this.#log.info({ pool: key, drains: sent }, 'asked handlers to drain');
     }
 
-    // Report.
+    // Report: the metrics first, so whoever sees the new status finds them up to date too.
+    this.#recordMetrics(key, observed);
     const conditions = this.#conditions(pool, decided, observed, sent.length, failed.length, now);
     await this.#writeStatus(pool, {
       observedGeneration: pool.metadata?.generation ?? 0,
@@ -309,7 +310,6 @@ export class HandlerRebalancer {
       conditions,
     });
     await this.#emitEvents(pool, observed, sent, conditions);
-    this.#recordMetrics(key, observed);
 
     if (failed.length > 0) throw new Error(`${failed.length} drain request(s) failed`);
     const poll = this.#options.pollSeconds;
