@@ -17,7 +17,7 @@ import type { Router } from '../src/domain/router.ts';
 import { importOsm } from '../src/import/osm-import.ts';
 import { GraphHopperPeer, graphHopperRunner, type PeerQuery } from './graphhopper.ts';
 import { comparePairs, randomPairs } from './peer-comparison.ts';
-import { defaultOsmDir } from '../src/config.ts';
+import { readConfig } from '../src/config.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const { values: options } = parseArgs({
@@ -27,7 +27,8 @@ const { values: options } = parseArgs({
     pairs: { type: 'string' },
   },
 });
-const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
+// The service's own configuration, read once: OSM_DIR as the service finds the extracts.
+const { OSM_DIR } = readConfig();
 const EXTRACTS = ['andorra', 'monaco'];
 const PAIRS = Number(options.pairs ?? (options.quick ? 100 : 1000));
 const CELLS = options.quick ? 5 : 30;
@@ -220,9 +221,10 @@ await writeSection(
   'navigation',
   `## Navigation: overlay routing against plain Dijkstra and GraphHopper
 
-Measured by \`npm run bench:navigation\` on ${machine()}; load average ${loadAverage()} at the
-end. ${PAIRS} random node pairs per extract (the same pairs for both, routed one after the other,
-after a warm-up of 200), by travel time, path unpacked into road edges. Times are each query's
+Measured on ${machine()}
+by \`npm run bench:navigation\`; load average ${loadAverage()} at the end. ${PAIRS} random node
+pairs per extract (the same pairs for both, routed one after the other, after a warm-up of 200),
+by travel time, path unpacked into road edges. Times are each query's
 own, in microseconds, in this process. Goals: at least 10× fewer settled nodes and 5× faster than
 plain Dijkstra. GraphHopper 11 (contraction hierarchies, its \`car\` profile set to our speed
 rules) answers the same pairs at our nodes' coordinates in its runner, a JVM beside this process;

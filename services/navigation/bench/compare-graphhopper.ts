@@ -1,7 +1,8 @@
 // Our routes against GraphHopper's on the same extract, in one run:
 //   node services/navigation/bench/compare-graphhopper.ts [--pairs 1000] [--examples 5] [extract…]
 // Needs the runner: scripts/tools.sh install graphhopper && eval "$(scripts/tools.sh env)".
-// Extract names are looked up in OSM_DIR (default the repository's data/osm); default monaco andorra.
+// Extract names are looked up in OSM_DIR (default the repository's data/osm); by default
+// monaco andorra.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import {
   type PeerQuery,
 } from './graphhopper.ts';
 import { comparePairs, quantile, randomPairs, type PairComparison } from './peer-comparison.ts';
-import { defaultOsmDir } from '../src/config.ts';
+import { readConfig } from '../src/config.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,7 +31,8 @@ const { values, positionals } = parseArgs({
 });
 const PAIRS = Number(values.pairs);
 const EXAMPLES = Number(values.examples);
-const OSM_DIR = process.env.OSM_DIR ?? defaultOsmDir();
+// The service's own configuration, read once: OSM_DIR as the service finds the extracts.
+const { OSM_DIR } = readConfig();
 const extracts = positionals.length > 0 ? positionals : ['monaco', 'andorra'];
 /** Queries run once unmeasured first, so both sides are past JIT warm-up when timed. */
 const WARM_UP = 300;
