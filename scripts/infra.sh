@@ -556,7 +556,8 @@ start_cassandra() {
 
 cassandra_ready() {
   port_open "$CASSANDRA_NATIVE_PORT" || return 1
-  ((CASSANDRA_WAS_RUNNING)) || grep -q 'Startup complete' "$CASSANDRA_DIR/logs/system.log" 2>/dev/null
+  ((CASSANDRA_WAS_RUNNING)) ||
+    grep -q 'Startup complete' "$CASSANDRA_DIR/logs/system.log" 2>/dev/null
 }
 
 wait_cassandra() {

@@ -33,7 +33,8 @@ step "tools (kubernetes, GraphHopper peer router)"
 scripts/tools.sh install
 eval "$(scripts/tools.sh env)"
 
-jest=(node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js)
+jest=(node --experimental-vm-modules --no-warnings=ExperimentalWarning
+  node_modules/jest/bin/jest.js)
 if (($# > 0)); then
   step "jest $*"
   "${jest[@]}" "$@"

@@ -30,6 +30,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/infra/versions.env"
 CACHE="${PLATFORM_CACHE:-$HOME/.cache/platform}"
 TOOLS="$CACHE/tools"
+ALL_TOOLS=(promtool helm k6 tiltfile-check etcd kube-apiserver vtexplain graphhopper)
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -68,7 +69,8 @@ require_jdk_maven() {
   command -v mvn >/dev/null || missing+=("mvn (Maven 3.6.3 or newer)")
   ((${#missing[@]} == 0)) || die "building $1 needs JDK 17+ and Maven; missing: ${missing[*]}"
   major=$(javac -version 2>&1 | sed -n 's/^javac \([0-9]*\).*/\1/p')
-  [[ -n $major && $major -ge 17 ]] || die "building $1 needs JDK 17 or newer; javac is $(javac -version 2>&1)"
+  [[ -n $major && $major -ge 17 ]] ||
+    die "building $1 needs JDK 17 or newer; javac is $(javac -version 2>&1)"
 }
 
 # build <tool> <command...>: run the command with GOBIN and -o pointing into a
@@ -110,13 +112,17 @@ build_graphhopper() {
   rm -rf "$OUT/build"
   cat >"$OUT/graphhopper" <<'LAUNCHER'
 #!/usr/bin/env bash
-# GraphHopper peer runner: graphhopper <extract.osm.pbf> <graph-cache-dir> (JSON lines on stdin/stdout)
+# GraphHopper peer runner: graphhopper <extract.osm.pbf> <graph-cache-dir>
+# (JSON lines on stdin and stdout)
 set -euo pipefail
-command -v java >/dev/null || { echo 'graphhopper: java is not installed (Java 17 or newer is needed)' >&2; exit 127; }
+if ! command -v java >/dev/null; then
+  echo 'graphhopper: java is not installed (Java 17 or newer is needed)' >&2
+  exit 127
+fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck disable=SC2086 # GRAPHHOPPER_JAVA_OPTS is a list of JVM options
-exec java ${GRAPHHOPPER_JAVA_OPTS:--Xmx1g -XX:+UseSerialGC} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  -cp "$here/lib/*" platform.navigation.peer.GraphHopperRunner "$@"
+exec java ${GRAPHHOPPER_JAVA_OPTS:--Xmx1g -XX:+UseSerialGC} \
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$here/lib/*" platform.navigation.peer.GraphHopperRunner "$@"
 LAUNCHER
   chmod +x "$OUT/graphhopper"
 }
@@ -140,14 +146,14 @@ install_one() {
     k6 | tiltfile-check | etcd | vtexplain) build "$1" build_module "$ROOT/infra/kube/$1" "$1" ;;
     kube-apiserver) build kube-apiserver build_module "$ROOT/infra/kube/apiserver" kube-apiserver ;;
     graphhopper) build graphhopper build_graphhopper ;;
-    *) die "unknown tool $1 (helm k6 tiltfile-check etcd kube-apiserver vtexplain promtool graphhopper)" ;;
+    *) die "unknown tool $1 (${ALL_TOOLS[*]})" ;;
   esac
 }
 
 cmd_install() {
   local started=$SECONDS tool
   local tools=("$@")
-  ((${#tools[@]})) || tools=(promtool helm k6 tiltfile-check etcd kube-apiserver vtexplain graphhopper)
+  ((${#tools[@]})) || tools=("${ALL_TOOLS[@]}")
   for tool in "${tools[@]}"; do install_one "$tool"; done
   log "tools ready in $((SECONDS - started))s"
 }

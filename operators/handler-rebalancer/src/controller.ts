@@ -257,7 +257,9 @@ export class HandlerRebalancer {
     }
   }
 
-  /** Level-triggered: reads everything about one pool and acts on it. Returns seconds to requeue. */
+  /**
+   * Level-triggered: reads everything about one pool and acts on it. Returns seconds to requeue.
+   */
   async reconcile(key: string): Promise<number | undefined> {
     if (!this.#lease.isLeader || this.#stopped) return undefined;
     const [namespace, name] = key.split('/') as [string, string];

@@ -19,7 +19,9 @@ export function chatMetrics(metrics: Metrics, handler: string) {
     }),
     duplicates: new Counter({
       name: 'chat_messages_duplicate_total',
-      help: 'Sends of a (conversation, sender, client sequence) already stored, answered with the first ack.',
+      help:
+        'Sends of a (conversation, sender, client sequence) already stored, ' +
+        'answered with the first ack.',
       registers,
     }),
     delivered: new Counter({

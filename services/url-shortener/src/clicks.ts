@@ -49,8 +49,8 @@ interface Unsent {
  * buffer holds a number of clicks, as one event per code with identical
  * visits folded together: the log carries a record per code per flush rather
  * than one per redirect, compressed: visits repeat agents and referrers, and
- * the producer's cost per click is mostly per byte. A failed publish keeps its events for the next try;
- * past a bound, new visits are dropped and counted.
+ * the producer's cost per click is mostly per byte. A failed publish keeps its
+ * events for the next try; past a bound, new visits are dropped and counted.
  */
 export class ClickBuffer {
   readonly #log: EventLog;

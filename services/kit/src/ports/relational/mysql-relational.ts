@@ -157,7 +157,10 @@ function translate(error: unknown): unknown {
   return new ConstraintViolation(kind, (error as Error).message, { cause: error });
 }
 
-/** MySQL chose this transaction as a deadlock's victim and rolled it back; running it again may work. */
+/**
+ * MySQL chose this transaction as a deadlock's victim and rolled it back; running it again may
+ * work.
+ */
 export function isDeadlock(error: unknown): boolean {
   return (error as { errno?: number } | undefined)?.errno === DEADLOCK;
 }
