@@ -64,15 +64,18 @@ export class KafkaEventLog implements EventLog {
     const admin = await this.#adminClient();
     // Asking first keeps kafkajs from logging an error for a topic that exists.
     if (!(await admin.listTopics()).includes(topic)) {
+      // kafkajs's own waitForLeaders gives up when the broker answers "does not
+      // host this topic-partition", which Kafka 4 does for a moment after creating
+      // a topic, so awaitLeaders below does the waiting.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [
           { topic, numPartitions: options.partitions ?? this.#options.defaultPartitions ?? 4 },
         ],
       });
     }
-    // Another process may have created it a moment ago, before its partitions
-    // had leaders: using it then fails with "does not host this topic-partition".
+    // This process or another one may have created it a moment ago, before its
+    // partitions had leaders: using it then fails.
     await awaitLeaders(admin, topic);
     this.#knownTopics.add(topic);
   }
@@ -216,7 +219,13 @@ async function awaitLeaders(admin: Admin, topic: string): Promise<void> {
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
       const partitions = topics[0]?.partitions ?? [];
-      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) {
+        // A leader can be named before it hosts the partition. Asking each one for
+        // its offsets proves it does: a write before then fails, and a retried
+        // write to several partitions duplicates the records of those that took it.
+        await admin.fetchTopicOffsets(topic);
+        return;
+      }
     } catch (error) {
       // Metadata of a new topic reaches every broker a little after its creation.
       if (Date.now() > deadline) throw error;
