@@ -23,10 +23,13 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 
 FROM ${NODE_IMAGE} AS runtime
 # DATA_DIR: where the launcher (the default command) keeps its embedded
-# stores; /tmp is the one writable place under a read-only root.
+# stores; /tmp is the one writable place under a read-only root. HOST: a
+# container is reached through its own interface, not loopback, so the
+# launcher's loopback default does not apply in it.
 ENV NODE_ENV=production \
     NODE_OPTIONS=--disable-warning=ExperimentalWarning \
-    DATA_DIR=/tmp/platform-data
+    DATA_DIR=/tmp/platform-data \
+    HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app /app
 # Owned by the app's user so Tilt's live update can sync into it; the charts

@@ -22,6 +22,7 @@ const drainBody = z.strictObject({
  */
 export async function startAdmin(deps: {
   port: number;
+  host: string;
   plane: ConnectionPlane;
   drainer: Drainer;
   logger: Logger;
@@ -45,5 +46,5 @@ export async function startAdmin(deps: {
     res.status(202).json({ accepted });
   });
 
-  return serveApp(http, { port: deps.port, logger: deps.logger });
+  return serveApp(http, { port: deps.port, host: deps.host, logger: deps.logger });
 }

@@ -88,7 +88,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
       maxBodyChars: config.MAX_BODY_CHARS,
     });
   }
-  const server = await serveApp(http, { port: config.PORT, logger });
+  const server = await serveApp(http, { port: config.PORT, host: config.HOST, logger });
   lifecycle.onShutdown('http', () => server.close());
 
   const running: RunningChat = {
@@ -129,6 +129,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
   const drainer = new Drainer(plane, domainMetrics, logger);
   const admin = await startAdmin({
     port: config.ADMIN_PORT,
+    host: config.HOST,
     plane,
     drainer,
     logger,

@@ -35,6 +35,7 @@ import type { NotificationStore } from './workers/notifier.ts';
 
 export interface ApiDeps {
   port: number;
+  host: string;
   logger: Logger;
   metrics: Metrics;
   cache: Cache;
@@ -208,7 +209,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     });
   });
 
-  return serveApp(http, { port: deps.port, logger: deps.logger });
+  return serveApp(http, { port: deps.port, host: deps.host, logger: deps.logger });
 }
 
 async function findHotel(hotels: HotelStore, id: string): Promise<Hotel> {

@@ -116,7 +116,7 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
   /** A worker's own probe port, unless the API's port answers for the whole process. */
   const probe = async (role: Role, port: number, readiness: Record<string, ReadinessCheck>) => {
     if (roles.includes('api')) return;
-    const server = await startProbeServer({ port, logger, metrics, readiness });
+    const server = await startProbeServer({ port, host: config.HOST, logger, metrics, readiness });
     servers[role] = server;
     lifecycle.onShutdown(`${role}-http`, () => server.close());
   };
@@ -235,6 +235,7 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
     }
     const server = await startApi({
       port: config.PORT,
+      host: config.HOST,
       logger,
       metrics,
       cache: infra.cache,

@@ -30,6 +30,7 @@ export interface Loaded {
 
 export interface ApiDeps {
   port: number;
+  host: string;
   logger: Logger;
   metrics: Metrics;
   readiness: Record<string, ReadinessCheck>;
@@ -94,7 +95,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     res.json(loaded().navigator.resetTraffic());
   });
 
-  return serveApp(http, { port: deps.port, logger: deps.logger });
+  return serveApp(http, { port: deps.port, host: deps.host, logger: deps.logger });
 }
 
 function etas(

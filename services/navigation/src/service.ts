@@ -37,6 +37,7 @@ export async function runNavigation(
 
   const server = await startApi({
     port: config.PORT,
+    host: config.HOST,
     logger,
     metrics,
     readiness: {

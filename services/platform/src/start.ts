@@ -10,12 +10,21 @@ import {
   infraSchema,
   isEmbedded,
   loadConfig,
+  telemetrySchema,
 } from '@platform/kit/config';
 import { SYSTEMS as ALL_SYSTEMS, type ProcessSpec, type SystemSpec } from './systems.ts';
 
+// On a laptop the systems' write APIs should not face the network unless asked:
+// they listen on loopback by default, on every interface with HOST=0.0.0.0.
+process.env.HOST ||= '127.0.0.1';
+
 // PORT is each system's own to validate; here it only matters whether it is set.
 const infra = loadConfig(
-  infraSchema.extend({ SYSTEMS: env.list().optional(), PORT: z.string().optional() }),
+  infraSchema.extend({
+    SYSTEMS: env.list().optional(),
+    PORT: z.string().optional(),
+    HOST: telemetrySchema.shape.HOST,
+  }),
 );
 const SYSTEMS = chooseSystems(infra.SYSTEMS);
 const allServers = hasEveryServer(infra);
@@ -112,7 +121,7 @@ async function waitForReady(port: number): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const response = await fetch(`http://${localAddress('probe')}:${port}/readyz`);
       if (response.ok) return;
     } catch {
       // not listening yet
@@ -122,9 +131,24 @@ async function waitForReady(port: number): Promise<void> {
   throw new Error(`port ${port} did not become ready within 120 s`);
 }
 
+/** How this machine reaches what listens on HOST: for probes, and for the banner. */
+function localAddress(purpose: 'probe' | 'banner'): string {
+  const loopback = ['0.0.0.0', '127.0.0.1', '::', '::1'].includes(infra.HOST);
+  if (purpose === 'banner' && loopback) return 'localhost';
+  if (infra.HOST === '0.0.0.0') return '127.0.0.1';
+  if (infra.HOST === '::') return '[::1]';
+  return infra.HOST.includes(':') ? `[${infra.HOST}]` : infra.HOST;
+}
+
 function printReady(mode: string): void {
   // In one process, PORT (allowed with one system only) moves that system.
   const port = (s: SystemSpec) => (infra.PORT && !allServers ? infra.PORT : s.port);
-  const lines = SYSTEMS.map((s) => `  ${s.name.padEnd(16)} http://localhost:${port(s)}`);
-  process.stdout.write(`\nplatform running on ${mode}:\n${lines.join('\n')}\n\n`);
+  const lines = SYSTEMS.map(
+    (s) => `  ${s.name.padEnd(16)} http://${localAddress('banner')}:${port(s)}`,
+  );
+  const reach =
+    infra.HOST === '127.0.0.1' || infra.HOST === '::1'
+      ? `listening on ${infra.HOST} only (HOST=0.0.0.0 to reach it from other machines)`
+      : `listening on ${infra.HOST}: the write APIs take no credentials, keep it off open networks`;
+  process.stdout.write(`\nplatform running on ${mode}:\n${lines.join('\n')}\n${reach}\n\n`);
 }

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,23 @@ function childGroups(pid: number): { pid: number; pgid: number }[] {
     .split('\n')
     .map((line) => line.trim().split(/\s+/).map(Number))
     .map(([child, pgid]) => ({ pid: child!, pgid: pgid! }));
+}
+
+/**
+ * The IPv4 addresses that listen on a port, as the kernel lists them
+ * (/proc/net/tcp: little-endian hex address, hex port, state 0A for LISTEN).
+ */
+function listeningAddresses(port: number): string[] {
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, local, , state]) => state === '0A' && parseInt(local!.split(':')[1]!, 16) === port)
+    .map(([, local]) => {
+      const hex = local!.split(':')[0]!;
+      return [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
+    });
 }
 
 async function create(url: string): Promise<string> {
@@ -183,6 +200,11 @@ describe('npm start', () => {
     expect(banner).toContain('url-shortener    http://localhost:8081');
     expect(banner).toContain('hotel-booking    http://localhost:8082');
     expect(banner).toContain('navigation       http://localhost:8084');
+    expect(banner).toContain('listening on 127.0.0.1 only');
+    // Unauthenticated write APIs stay off the network unless HOST says otherwise.
+    for (const port of [8081, 8082, 8084, 8085, 9121]) {
+      expect([port, listeningAddresses(port)]).toEqual([port, ['127.0.0.1']]);
+    }
     await shortenAndFollow();
     await bookAndPay();
     await route();
@@ -203,8 +225,15 @@ describe('npm start', () => {
     expect(await stop(child)).toBe(0);
 
     const port = await freePort();
-    const moved = await launch({ DATA_DIR: dataDir, SYSTEMS: 'hotel-booking', PORT: String(port) });
+    const moved = await launch({
+      DATA_DIR: dataDir,
+      SYSTEMS: 'hotel-booking',
+      PORT: String(port),
+      HOST: '0.0.0.0',
+    });
     expect(moved.banner).toContain(`hotel-booking    http://localhost:${port}`);
+    expect(moved.banner).toContain('listening on 0.0.0.0: the write APIs take no credentials');
+    expect(listeningAddresses(port)).toEqual(['0.0.0.0']);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect(await stop(moved.child)).toBe(0);
 
@@ -216,6 +245,8 @@ describe('npm start', () => {
       (e: Error) => e,
     );
     expect(String(unknown)).toMatch(/SYSTEMS: unknown url-shortner; known: url-shortener/);
+    const badHost = await launch({ DATA_DIR: dataDir, HOST: 'everywhere' }).catch((e: Error) => e);
+    expect(String(badHost)).toMatch(/^invalid configuration: HOST: expected an IP address/m);
   });
 
   it('keeps counting clicks after an embedded restart on the same data', async () => {
@@ -251,6 +282,7 @@ describe('npm start', () => {
     // Internal ports: the URL shortener's and hotel booking's workers, chat's two handlers.
     for (const port of [9101, 9102, 9103, 9111, 9112, 9113, 9114, 9115, 8085, 9121, 9122, 9123]) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect([port, listeningAddresses(port)]).toEqual([port, ['127.0.0.1']]);
     }
     await shortenAndFollow();
     await bookAndPay();

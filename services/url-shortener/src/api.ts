@@ -155,6 +155,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
 
   const server = await serveApp(http, {
     port: config.PORT,
+    host: config.HOST,
     logger,
     fastPath: redirectPath(deps, clicks),
   });

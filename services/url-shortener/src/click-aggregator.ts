@@ -108,7 +108,11 @@ export async function startClickAggregator(deps: {
       metrics,
       readiness: { eventLog: infra.readiness.eventLog!, relational: infra.readiness.relational! },
     });
-    server = await serveApp(http, { port: deps.port ?? deps.config.AGGREGATOR_PORT, logger });
+    server = await serveApp(http, {
+      port: deps.port ?? deps.config.AGGREGATOR_PORT,
+      host: deps.config.HOST,
+      logger,
+    });
   }
   return {
     server,

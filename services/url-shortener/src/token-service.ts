@@ -66,5 +66,9 @@ export async function startTokenService(deps: {
     }
   });
 
-  return serveApp(http, { port: deps.config.TOKEN_SERVICE_PORT, logger: deps.logger });
+  return serveApp(http, {
+    port: deps.config.TOKEN_SERVICE_PORT,
+    host: deps.config.HOST,
+    logger: deps.logger,
+  });
 }

@@ -10,6 +10,7 @@ import {
 /** A worker process's own port: health, readiness and metrics, nothing else. */
 export async function startProbeServer(deps: {
   port: number;
+  host: string;
   logger: Logger;
   metrics: Metrics;
   readiness: Record<string, ReadinessCheck>;
@@ -19,5 +20,5 @@ export async function startProbeServer(deps: {
     metrics: deps.metrics,
     readiness: deps.readiness,
   });
-  return serveApp(http, { port: deps.port, logger: deps.logger });
+  return serveApp(http, { port: deps.port, host: deps.host, logger: deps.logger });
 }

@@ -98,7 +98,17 @@ describe('infraSchema', () => {
 
 describe('telemetrySchema', () => {
   it('logs at info with no exporter by default', () => {
-    expect(parseConfig(telemetrySchema, {})).toEqual({ LOG_LEVEL: 'info' });
+    expect(parseConfig(telemetrySchema, {})).toEqual({ LOG_LEVEL: 'info', HOST: '0.0.0.0' });
+  });
+
+  it.each(['127.0.0.1', '::1', '::', '10.1.2.3'])('listens on the IP address %s', (host) => {
+    expect(parseConfig(telemetrySchema, { HOST: host }).HOST).toBe(host);
+  });
+
+  it.each(['localhost', '127.0.0.256', 'every', '0.0.0.0:8080'])('refuses HOST=%s', (host) => {
+    expect(() => parseConfig(telemetrySchema, { HOST: host })).toThrow(
+      /^invalid configuration: HOST: expected an IP address such as 127\.0\.0\.1$/,
+    );
   });
 
   it('refuses an unknown log level', () => {

@@ -72,6 +72,13 @@ function credentialPair(
 }
 
 export const telemetrySchema = z.object({
+  /**
+   * The address servers listen on: every interface by default, as a container
+   * needs; `npm start` sets 127.0.0.1 unless told otherwise.
+   */
+  HOST: z
+    .union([z.ipv4(), z.ipv6()], { error: 'expected an IP address such as 127.0.0.1' })
+    .default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z
     .url({ protocol: /^https?$/, hostname: /./, message: 'expected http(s)://host:port' })
