@@ -1,4 +1,5 @@
 import { metresPerDegree } from './geo.ts';
+import { buildCellLists, GridFrame, type CellLists, type OutsideGrid } from './grid-frame.ts';
 import { edgeWeights, type Metric, type RoadGraph } from './road-graph.ts';
 import type { Endpoint } from './router.ts';
 
@@ -15,8 +16,7 @@ export interface EdgeSnap {
   distanceM: number;
 }
 
-export type EdgeSnapResult =
-  EdgeSnap | { ok: false; reason: 'invalid-coordinate' | 'outside-extract' | 'no-road-nearby' };
+export type EdgeSnapResult = EdgeSnap | { ok: false; reason: OutsideGrid | 'no-road-nearby' };
 
 /** An endpoint that remembers the partial edge it stands for, to build the geometry. */
 export interface SnapEndpoint extends Endpoint {
@@ -41,24 +41,13 @@ export class EdgeSnapper {
   readonly #source: Int32Array;
   readonly #twin: Int32Array;
   readonly #maxSnapM: number;
-  readonly #cellM: number;
-  readonly #minLat: number;
-  readonly #minLon: number;
-  readonly #maxLat: number;
-  readonly #maxLon: number;
-  readonly #cellLat: number;
-  readonly #cellLon: number;
-  readonly #rows: number;
-  readonly #cols: number;
-  readonly #cellStart: Int32Array;
-  readonly #cellEdges: Int32Array;
+  readonly #frame: GridFrame;
+  readonly #cells: CellLists;
 
   constructor(graph: RoadGraph, options: EdgeSnapperOptions = {}) {
     if (graph.edgeCount === 0) throw new RangeError('cannot index a graph without edges');
     this.#graph = graph;
-    this.#cellM = options.cellM ?? 250;
     this.#maxSnapM = options.maxSnapM ?? 1000;
-    const marginM = options.marginM ?? 500;
 
     this.#source = new Int32Array(graph.edgeCount);
     for (let n = 0; n < graph.nodeCount; n++) {
@@ -66,26 +55,17 @@ export class EdgeSnapper {
     }
     this.#twin = twins(graph, this.#source);
 
-    const { lat, lon } = graph;
-    const scale = metresPerDegree(Math.max(...lat.map(Math.abs)));
-    this.#minLat = Math.min(...lat) - marginM / scale.lat;
-    this.#maxLat = Math.max(...lat) + marginM / scale.lat;
-    this.#minLon = Math.min(...lon) - marginM / scale.lon;
-    this.#maxLon = Math.max(...lon) + marginM / scale.lon;
-    this.#cellLat = this.#cellM / scale.lat;
-    this.#cellLon = this.#cellM / scale.lon;
-    this.#rows = Math.max(1, Math.ceil((this.#maxLat - this.#minLat) / this.#cellLat));
-    this.#cols = Math.max(1, Math.ceil((this.#maxLon - this.#minLon) / this.#cellLon));
-
-    // One entry per road piece: a two-way piece is listed once, by its lower-numbered edge.
-    const listed = (e: number) => this.#twin[e] === -1 || e < this.#twin[e]!;
-    const counts = new Int32Array(this.#rows * this.#cols + 1);
-    this.#forEachCell(listed, (cell) => counts[cell + 1]!++);
-    for (let c = 0; c < this.#rows * this.#cols; c++) counts[c + 1]! += counts[c]!;
-    this.#cellStart = counts;
-    this.#cellEdges = new Int32Array(counts[this.#rows * this.#cols]!);
-    const next = counts.slice();
-    this.#forEachCell(listed, (cell, edge) => (this.#cellEdges[next[cell]!++] = edge));
+    const { lat, lon, edgeTarget } = graph;
+    const frame = new GridFrame(lat, lon, options.cellM ?? 250, options.marginM ?? 500);
+    this.#frame = frame;
+    // One entry per road piece, under every cell its bounding box touches: a
+    // two-way piece is listed once, by its lower-numbered edge.
+    this.#cells = buildCellLists(frame, graph.edgeCount, (e, visit) => {
+      if (this.#twin[e] !== -1 && e > this.#twin[e]!) return;
+      const a = this.#source[e]!;
+      const b = edgeTarget[e]!;
+      frame.forEachCellOfBox(lat[a]!, lon[a]!, lat[b]!, lon[b]!, visit);
+    });
   }
 
   /** The edge leaving from `edge`'s target back to its source on the same way, or -1. */
@@ -99,41 +79,26 @@ export class EdgeSnapper {
 
   /** The nearest point on a road, or why the point is refused. */
   nearest(lat: number, lon: number): EdgeSnapResult {
-    if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) {
-      return { ok: false, reason: 'invalid-coordinate' };
-    }
-    if (lat < this.#minLat || lat > this.#maxLat || lon < this.#minLon || lon > this.#maxLon) {
-      return { ok: false, reason: 'outside-extract' };
-    }
+    const refused = this.#frame.refuse(lat, lon);
+    if (refused) return { ok: false, reason: refused };
 
-    const row = this.#row(lat);
-    const col = this.#col(lon);
     const scale = metresPerDegree(lat);
+    const { start, items } = this.#cells;
     let best = -1;
     let bestM = Infinity;
     let bestT = 0;
-    const maxRing = Math.max(this.#rows, this.#cols);
-    for (let ring = 0; ring <= maxRing; ring++) {
-      // Any edge first listed in ring r passes at least (r - 1) cells away from the point.
-      if ((ring - 1) * this.#cellM > Math.min(bestM, this.#maxSnapM)) break;
-      for (let r = row - ring; r <= row + ring; r++) {
-        if (r < 0 || r >= this.#rows) continue;
-        const onEdgeRow = r === row - ring || r === row + ring;
-        for (let c = col - ring; c <= col + ring; c += onEdgeRow || ring === 0 ? 1 : 2 * ring) {
-          if (c < 0 || c >= this.#cols) continue;
-          const cell = r * this.#cols + c;
-          for (let i = this.#cellStart[cell]!; i < this.#cellStart[cell + 1]!; i++) {
-            const edge = this.#cellEdges[i]!;
-            const { t, distanceM } = this.project(edge, lat, lon, scale);
-            if (distanceM < bestM || (distanceM === bestM && edge < best)) {
-              best = edge;
-              bestM = distanceM;
-              bestT = t;
-            }
-          }
+    const reachM = () => Math.min(bestM, this.#maxSnapM);
+    this.#frame.forEachCellNear(lat, lon, reachM, (cell) => {
+      for (let i = start[cell]!; i < start[cell + 1]!; i++) {
+        const edge = items[i]!;
+        const { t, distanceM } = this.project(edge, lat, lon, scale);
+        if (distanceM < bestM || (distanceM === bestM && edge < best)) {
+          best = edge;
+          bestM = distanceM;
+          bestT = t;
         }
       }
-    }
+    });
     if (best === -1 || bestM > this.#maxSnapM) return { ok: false, reason: 'no-road-nearby' };
 
     const from = this.#source[best]!;
@@ -212,28 +177,6 @@ export class EdgeSnapper {
       });
     }
     return found;
-  }
-
-  #forEachCell(listed: (edge: number) => boolean, visit: (cell: number, edge: number) => void) {
-    const { lat, lon, edgeTarget } = this.#graph;
-    for (let e = 0; e < this.#graph.edgeCount; e++) {
-      if (!listed(e)) continue;
-      const a = this.#source[e]!;
-      const b = edgeTarget[e]!;
-      const r0 = this.#row(Math.min(lat[a]!, lat[b]!));
-      const r1 = this.#row(Math.max(lat[a]!, lat[b]!));
-      const c0 = this.#col(Math.min(lon[a]!, lon[b]!));
-      const c1 = this.#col(Math.max(lon[a]!, lon[b]!));
-      for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) visit(r * this.#cols + c, e);
-    }
-  }
-
-  #row(lat: number): number {
-    return Math.min(this.#rows - 1, Math.max(0, Math.floor((lat - this.#minLat) / this.#cellLat)));
-  }
-
-  #col(lon: number): number {
-    return Math.min(this.#cols - 1, Math.max(0, Math.floor((lon - this.#minLon) / this.#cellLon)));
   }
 }
 

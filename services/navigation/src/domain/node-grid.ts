@@ -1,9 +1,10 @@
-import { haversineM, metresPerDegree } from './geo.ts';
+import { haversineM } from './geo.ts';
+import { buildCellLists, GridFrame, type CellLists, type OutsideGrid } from './grid-frame.ts';
 import type { RoadGraph } from './road-graph.ts';
 
 export type Snap =
   | { ok: true; node: number; distanceM: number }
-  | { ok: false; reason: 'invalid-coordinate' | 'outside-extract' | 'no-road-nearby' };
+  | { ok: false; reason: OutsideGrid | 'no-road-nearby' };
 
 export interface NodeGridOptions {
   /** Side of a grid cell in metres. */
@@ -22,98 +23,41 @@ export interface NodeGridOptions {
 export class NodeGrid {
   readonly #graph: RoadGraph;
   readonly #maxSnapM: number;
-  readonly #minLat: number;
-  readonly #minLon: number;
-  readonly #maxLat: number;
-  readonly #maxLon: number;
-  readonly #cellLat: number;
-  readonly #cellLon: number;
-  readonly #cellM: number;
-  readonly #rows: number;
-  readonly #cols: number;
-  readonly #cellStart: Int32Array;
-  readonly #cellNodes: Int32Array;
+  readonly #frame: GridFrame;
+  readonly #cells: CellLists;
 
   constructor(graph: RoadGraph, options: NodeGridOptions = {}) {
     if (graph.nodeCount === 0) throw new RangeError('cannot index an empty graph');
     this.#graph = graph;
-    this.#cellM = options.cellM ?? 250;
     this.#maxSnapM = options.maxSnapM ?? 1000;
-    const marginM = options.marginM ?? 500;
-
-    const lats = graph.lat;
-    const lons = graph.lon;
-    const scale = metresPerDegree(Math.max(...lats.map(Math.abs)));
-    this.#minLat = Math.min(...lats) - marginM / scale.lat;
-    this.#maxLat = Math.max(...lats) + marginM / scale.lat;
-    this.#minLon = Math.min(...lons) - marginM / scale.lon;
-    this.#maxLon = Math.max(...lons) + marginM / scale.lon;
-    // Cells are sized at the latitude farthest from the equator, so none is narrower than cellM.
-    this.#cellLat = this.#cellM / scale.lat;
-    this.#cellLon = this.#cellM / scale.lon;
-    this.#rows = Math.max(1, Math.ceil((this.#maxLat - this.#minLat) / this.#cellLat));
-    this.#cols = Math.max(1, Math.ceil((this.#maxLon - this.#minLon) / this.#cellLon));
-
-    const cellOf = new Int32Array(graph.nodeCount);
-    this.#cellStart = new Int32Array(this.#rows * this.#cols + 1);
-    for (let n = 0; n < graph.nodeCount; n++) {
-      cellOf[n] = this.#cell(this.#row(lats[n]!), this.#col(lons[n]!));
-      this.#cellStart[cellOf[n]! + 1]!++;
-    }
-    for (let c = 0; c < this.#rows * this.#cols; c++)
-      this.#cellStart[c + 1]! += this.#cellStart[c]!;
-    this.#cellNodes = new Int32Array(graph.nodeCount);
-    const next = this.#cellStart.slice();
-    for (let n = 0; n < graph.nodeCount; n++) this.#cellNodes[next[cellOf[n]!]!++] = n;
+    const { lat, lon } = graph;
+    this.#frame = new GridFrame(lat, lon, options.cellM ?? 250, options.marginM ?? 500);
+    this.#cells = buildCellLists(this.#frame, graph.nodeCount, (node, visit) =>
+      visit(this.#frame.cellOf(lat[node]!, lon[node]!)),
+    );
   }
 
   /** The graph node nearest to a point, or why the point is refused. */
   nearest(lat: number, lon: number): Snap {
-    if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180))
-      return { ok: false, reason: 'invalid-coordinate' };
-    if (lat < this.#minLat || lat > this.#maxLat || lon < this.#minLon || lon > this.#maxLon) {
-      return { ok: false, reason: 'outside-extract' };
-    }
+    const refused = this.#frame.refuse(lat, lon);
+    if (refused) return { ok: false, reason: refused };
 
-    const row = this.#row(lat);
-    const col = this.#col(lon);
+    const { start, items } = this.#cells;
     let best = -1;
     let bestM = Infinity;
-    const maxRing = Math.max(this.#rows, this.#cols);
-    for (let ring = 0; ring <= maxRing; ring++) {
-      // Every node in ring r is at least (r - 1) cells away from the point.
-      if ((ring - 1) * this.#cellM > Math.min(bestM, this.#maxSnapM)) break;
-      for (let r = row - ring; r <= row + ring; r++) {
-        if (r < 0 || r >= this.#rows) continue;
-        const onEdgeRow = r === row - ring || r === row + ring;
-        for (let c = col - ring; c <= col + ring; c += onEdgeRow || ring === 0 ? 1 : 2 * ring) {
-          if (c < 0 || c >= this.#cols) continue;
-          const cell = this.#cell(r, c);
-          for (let i = this.#cellStart[cell]!; i < this.#cellStart[cell + 1]!; i++) {
-            const node = this.#cellNodes[i]!;
-            const d = haversineM(lat, lon, this.#graph.lat[node]!, this.#graph.lon[node]!);
-            if (d < bestM) {
-              bestM = d;
-              best = node;
-            }
-          }
+    const reachM = () => Math.min(bestM, this.#maxSnapM);
+    this.#frame.forEachCellNear(lat, lon, reachM, (cell) => {
+      for (let i = start[cell]!; i < start[cell + 1]!; i++) {
+        const node = items[i]!;
+        const d = haversineM(lat, lon, this.#graph.lat[node]!, this.#graph.lon[node]!);
+        if (d < bestM) {
+          bestM = d;
+          best = node;
         }
       }
-    }
+    });
 
     if (best === -1 || bestM > this.#maxSnapM) return { ok: false, reason: 'no-road-nearby' };
     return { ok: true, node: best, distanceM: bestM };
-  }
-
-  #row(lat: number): number {
-    return Math.min(this.#rows - 1, Math.max(0, Math.floor((lat - this.#minLat) / this.#cellLat)));
-  }
-
-  #col(lon: number): number {
-    return Math.min(this.#cols - 1, Math.max(0, Math.floor((lon - this.#minLon) / this.#cellLon)));
-  }
-
-  #cell(row: number, col: number): number {
-    return row * this.#cols + col;
   }
 }
