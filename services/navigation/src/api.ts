@@ -46,6 +46,8 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     logger: deps.logger,
     metrics: deps.metrics,
     readiness: deps.readiness,
+    // A traffic report may name up to 10,000 ways of up to 11 digits each.
+    bodyLimit: '128kb',
   });
   const { app } = http;
   const loaded = (): Loaded => {

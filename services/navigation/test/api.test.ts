@@ -312,6 +312,17 @@ describe('traffic', () => {
     expect(body.selectedEdges).toBeGreaterThan(0);
   });
 
+  it('takes a report naming as many ways as it allows, and refuses one more', async () => {
+    // Way ids as long as OpenStreetMap's now are (about 1.3e9), none of them in the extract.
+    const wayIds = Array.from({ length: 10_000 }, (_, i) => 1_300_000_000 + i);
+    const most = await send('POST', '/traffic', { wayIds, speedKmh: 5 });
+    expect(most.status).toBe(200);
+    expect(most.body.selectedEdges).toBe(0);
+    const tooMany = await send('POST', '/traffic', { wayIds: [...wayIds, 1], speedKmh: 5 });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.field).toBe('wayIds');
+  });
+
   it.each([
     [{ wayIds: [1], area: { lat: 43.73, lng: 7.42, radiusM: 100 }, speedKmh: 10 }, 'wayIds'],
     [{ speedKmh: 10 }, 'wayIds'],
