@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startPrometheus, type RunningPrometheus } from './prometheus.ts';
 import { OBSERVED, serversFor, type ObservedSystem } from './systems.ts';
 import { ROOT, toolPath } from './tools.ts';
+import { dropKeyspace } from '@platform/kit/testing';
 
 /**
  * The dashboards and SLO rules against the real thing: every system with a
@@ -95,7 +96,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await prometheus?.stop();
   await Promise.all(systems.map((system) => system.stop()));
-}, 30_000);
+  await dropKeyspace(serversFor(run).CASSANDRA_KEYSPACE!);
+}, 60_000);
 
 function runK6(system: ObservedSystem): Promise<{ exitCode: number | null; summary: string }> {
   const settings = { BASE_URL: system.baseUrl, ...system.k6Env };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { serverAddress } from '@platform/kit/testing';
+import { dropKeyspace, serverAddress } from '@platform/kit/testing';
 import { freePort, startRole, tail, type ServiceProcess } from './processes.ts';
 
 /**
@@ -110,6 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...apis, ...tokenServices, aggregator].map((p) => p?.kill('SIGTERM')));
+  await dropKeyspace(env.CASSANDRA_KEYSPACE!);
 });
 
 describe('url shortener on real servers, one process per service', () => {

@@ -13,7 +13,7 @@ export { eventLogContract } from './event-log.contract.ts';
 export { freePort } from './free-port.ts';
 export { seeded } from './random.ts';
 export { relationalContract } from './relational.contract.ts';
-export { scratchDatabase, type ScratchDatabase } from './scratch-database.ts';
+export { dropKeyspace, scratchDatabase, type ScratchDatabase } from './scratch-database.ts';
 export { searchContract } from './search.contract.ts';
 export { searchFeedContract } from './search-feed.contract.ts';
 export { serverAddress } from './servers.ts';
