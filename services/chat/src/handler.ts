@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { AppError, type Cache, type Logger } from '@platform/kit';
+import { AppError, type Logger } from '@platform/kit';
 import { bearerToken, CHAT_PROTOCOL, type Tokens } from './auth.ts';
 import type { Directory } from './directory.ts';
 import { peerOf } from './domain/conversation.ts';
@@ -53,7 +53,6 @@ export interface HandlerDeps {
   router: Router;
   messages: MessageService;
   presence: PresenceService;
-  cache: Cache;
   metrics: ChatMetrics;
   logger: Logger;
 }

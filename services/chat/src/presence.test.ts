@@ -80,19 +80,25 @@ describe('presence', () => {
     expect(presenceWrites[1]).toEqual({ user_id: 'alice', last_seen: 1_001_000 });
   });
 
-  test('repeating a status writes nothing and tells nobody', async () => {
+  test('repeating a status writes nothing and tells nobody; a new connection is online', async () => {
     const { presence, directory, presenceWrites, sent, flush } = await setUp();
     await directory.register(['alice']);
     await presence.connected('alice');
-    await presence.update('alice', 'away');
-    await presence.update('alice', 'away');
     await presence.connected('alice');
+    await presence.update('alice', 'away');
+    await presence.update('alice', 'away');
     await flush();
     expect(presenceWrites.map((row) => row.status)).toEqual(['online', 'away']);
     expect(sent.map((r) => [r.user, (r.event as { status: string }).status])).toEqual([
       ['bob', 'online'],
       ['bob', 'away'],
     ]);
+
+    // Another connection opening is activity: back online.
+    await presence.connected('alice');
+    await flush();
+    expect(presenceWrites.map((row) => row.status)).toEqual(['online', 'away', 'online']);
+    expect(sent.at(-1)?.event).toMatchObject({ status: 'online' });
   });
 
   test('the sweep writes a lapsed user offline once, as of its last refresh, and tells contacts', async () => {

@@ -25,13 +25,12 @@ export interface PresenceOptions {
 
 /** Users some handler has connected, each scored with when that lapses unless refreshed. */
 const LIVE_KEY = 'chat:presence:live';
+/** Held for fanOutMs by the process that fans out a user's presence: one per interval, anywhere. */
+const fanOutKey = (user: string) => `chat:presence:fanout:${user}`;
+/** The status last sent to a user's contacts, so an unchanged one is not sent again. */
+const sentKey = (user: string) => `chat:presence:sent:${user}`;
+const SENT_TTL_MS = 3_600_000;
 const SWEEP_BATCH = 500;
-
-interface FanOutState {
-  sent: PresenceStatus | undefined;
-  sentAt: number;
-  timer: NodeJS.Timeout | undefined;
-}
 
 /**
  * Presence and last seen. The stored row says what a user chose (online or
@@ -40,7 +39,9 @@ interface FanOutState {
  * read offline once their entries lapse. A sweep on every handler notices
  * those lapses too (a sorted set of live users scored by lapse time, claimed
  * member by member), writes them offline and tells their contacts. Contacts
- * hear of a change at most once per fanOutMs per user, with the latest state.
+ * hear of a change at most once per fanOutMs per user, whichever handler
+ * sees it (a lock key in the cache), with the latest state, and never the
+ * same status twice in a row.
  */
 export class PresenceService {
   readonly #store: PresenceStore;
@@ -50,7 +51,8 @@ export class PresenceService {
   readonly #cache: Cache;
   readonly #logger: Logger;
   readonly #options: Required<PresenceOptions>;
-  readonly #fanOuts = new Map<string, FanOutState>();
+  /** Users whose fan-out waits for another's interval to end. */
+  readonly #due = new Map<string, NodeJS.Timeout>();
   readonly #lastSeenWritten = new Map<string, number>();
   /** Each user's changes run one after another here, so a burst of updates ends on the last. */
   readonly #queues = new Map<string, Promise<void>>();
@@ -102,8 +104,9 @@ export class PresenceService {
   async #connected(userId: string): Promise<void> {
     const now = this.#options.now();
     await this.#markLive([userId], now);
+    // A new connection is activity: online, also after an `away` a crash left behind.
     const stored = await this.#store.get(userId);
-    if (stored && stored.status !== 'offline') return;
+    if (stored?.status === 'online') return;
     await this.#store.write(userId, 'online', now);
     this.#lastSeenWritten.set(userId, now);
     this.#changed(userId);
@@ -171,8 +174,8 @@ export class PresenceService {
 
   /** Cancels pending fan-outs. */
   close(): void {
-    for (const state of this.#fanOuts.values()) clearTimeout(state.timer);
-    this.#fanOuts.clear();
+    for (const timer of this.#due.values()) clearTimeout(timer);
+    this.#due.clear();
   }
 
   #serially(userId: string, task: () => Promise<void>): Promise<void> {
@@ -196,41 +199,39 @@ export class PresenceService {
 
   /** The user's presence may have changed: tell its contacts now, or once the throttle allows. */
   #changed(userId: string): void {
-    const now = this.#options.now();
-    let state = this.#fanOuts.get(userId);
-    if (!state) {
-      if (this.#fanOuts.size > 100_000) this.#forgetQuiet(now);
-      this.#fanOuts.set(userId, (state = { sent: undefined, sentAt: -Infinity, timer: undefined }));
-    }
-    if (state.timer) return;
-    const wait = state.sentAt + this.#options.fanOutMs - now;
-    const run = () => {
-      state.timer = undefined;
-      this.#fanOut(userId, state).catch((error: unknown) =>
-        this.#logger.warn({ err: error }, 'presence fan-out failed'),
-      );
-    };
-    if (wait <= 0) run();
-    else {
-      state.timer = setTimeout(run, wait);
-      state.timer.unref();
-    }
+    if (this.#due.has(userId)) return;
+    this.#fanOut(userId).catch((error: unknown) =>
+      this.#logger.warn({ err: error }, 'presence fan-out failed'),
+    );
   }
 
-  /** Sends the user's current presence to its contacts, if it differs from what they last got. */
-  async #fanOut(userId: string, state: FanOutState): Promise<void> {
+  /** Sends the user's current presence to its contacts, unless it is what they last got. */
+  async #fanOut(userId: string): Promise<void> {
+    const { fanOutMs, maxContacts } = this.#options;
+    if (fanOutMs > 0) {
+      const mine = await this.#cache.setIfAbsent(fanOutKey(userId), '1', { ttlMs: fanOutMs });
+      if (!mine) return this.#later(userId, (await this.#cache.ttlMs(fanOutKey(userId))) ?? 0);
+    }
+
     const presence = await this.of(userId);
-    if (presence.status === state.sent) return;
-    state.sent = presence.status;
-    state.sentAt = this.#options.now();
-    const contacts = await this.#conversations.contactsOf(userId, this.#options.maxContacts);
-    for (const contact of contacts)
+    if ((await this.#cache.get(sentKey(userId))) === presence.status) return;
+    await this.#cache.set(sentKey(userId), presence.status, { ttlMs: SENT_TTL_MS });
+    const contacts = await this.#conversations.contactsOf(userId, maxContacts);
+    for (const contact of contacts) {
       this.#router.bestEffort(contact, { type: 'presence', ...presence });
+    }
   }
 
-  #forgetQuiet(now: number): void {
-    for (const [user, state] of this.#fanOuts) {
-      if (!state.timer && now - state.sentAt > this.#options.fanOutMs) this.#fanOuts.delete(user);
-    }
+  /** Looks again once the interval another fan-out started has ended. */
+  #later(userId: string, ms: number): void {
+    const timer = setTimeout(
+      () => {
+        this.#due.delete(userId);
+        this.#changed(userId);
+      },
+      Math.max(0, ms) + 10,
+    );
+    timer.unref();
+    this.#due.set(userId, timer);
   }
 }

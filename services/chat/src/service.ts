@@ -155,7 +155,6 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     router,
     messages,
     presence,
-    cache: infra.cache,
     metrics: domainMetrics,
     logger,
   });
