@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import express, {
-  type ErrorRequestHandler,
-  type Express,
-  type Request,
-  type RequestHandler,
-} from 'express';
+import type { IncomingMessage } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { AppError, httpError } from './errors.ts';
@@ -53,7 +49,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestContext(logger, metrics));
   const raw = new Set(options.rawBodyPaths ?? []);
-  const jsonBody = (req: Request) => hasBody(req) && !raw.has(req.path);
+  const jsonBody = (req: IncomingMessage) =>
+    hasBody(req) && !raw.has((req.url ?? '/').split('?')[0]!);
   app.use(requireJsonBody(jsonBody));
   app.use(express.json({ limit: options.bodyLimit ?? '16kb', type: jsonBody }));
 
@@ -94,7 +91,7 @@ function hasBody(req: { headers: Record<string, unknown> }): boolean {
 }
 
 /** A request that carries a JSON-only body must say it is JSON; anything else is 415. */
-function requireJsonBody(jsonBody: (req: Request) => boolean): RequestHandler {
+function requireJsonBody(jsonBody: (req: IncomingMessage) => boolean): RequestHandler {
   return (req, _res, next) => {
     if (jsonBody(req) && !req.is('application/json')) {
       next(httpError('unsupported_media_type', { field: 'content-type' }));

@@ -106,6 +106,24 @@ export function objectStoreContract(name: string, open: () => Promise<ObjectStor
       expect(bodies.map(sha256)).toContain(stored);
     });
 
+    it('shows nothing of a put still streaming, then all of it', async () => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const half = randomBytes(256 * 1024);
+      async function* slow(): AsyncIterable<Uint8Array> {
+        yield half;
+        await released;
+        yield half;
+      }
+      const put = store.put(key('in-flight'), slow());
+      for (let i = 0; i < 20; i++) await tick();
+      expect(await store.head(key('in-flight'))).toBeUndefined();
+      expect(await store.get(key('in-flight'))).toBeUndefined();
+      release();
+      expect(await put).toEqual({ created: true, size: 2 * half.length });
+      expect((await read(key('in-flight')))?.bytes.equals(Buffer.concat([half, half]))).toBe(true);
+    });
+
     it('never shows a write whose body failed midway', async () => {
       const bytes = randomBytes(512 * 1024);
       await expect(store.put(key('aborted'), brokenAfter(bytes))).rejects.toThrow(

@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,5 +65,17 @@ describe('local folder object store', () => {
     expect(
       (await store.put('media/half', Buffer.from('whole'), { ifNotExists: true })).created,
     ).toBe(true);
+  });
+
+  test('temp files a crash left are swept once an hour old, fresh ones (a live writer) kept', async () => {
+    const root = join(base, 'sweep');
+    mkdirSync(join(root, '.tmp'), { recursive: true });
+    writeFileSync(join(root, '.tmp', 'old.part'), 'left over');
+    writeFileSync(join(root, '.tmp', 'new.part'), 'being written');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(join(root, '.tmp', 'old.part'), twoHoursAgo, twoHoursAgo);
+
+    await new LocalFolderObjectStore(root).ping();
+    expect(readdirSync(join(root, '.tmp'))).toEqual(['new.part']);
   });
 });
