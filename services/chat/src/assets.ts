@@ -83,8 +83,10 @@ export class AssetService {
     if (!ASSET_ID.test(assetId)) throw chatError('invalid_asset_id', { field: 'id' });
     const asset = await this.#store.get(assetId);
     if (!asset) return undefined;
+    // Embedded, objects live in memory while rows outlive a restart: such an asset is gone
+    // until its bytes are uploaded again (which stores the object, the row being there).
     const object = await this.#objects.get(objectKey(assetId));
-    if (!object) throw new Error(`asset ${assetId} has no object`);
+    if (!object) return undefined;
     return { asset: { ...asset, size: object.size }, body: object.body };
   }
 
