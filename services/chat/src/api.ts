@@ -1,14 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { clientRateLimit, idempotency, parseInput, type Cache, type HttpApp } from '@platform/kit';
+import type { AssetService } from './assets.ts';
 import { bearerToken, type Tokens } from './auth.ts';
 import { directConversationId, USER_ID } from './domain/conversation.ts';
 import { hashPassword, verifyPassword } from './domain/password.ts';
 import { TIME_ID } from './domain/time-id.ts';
 import { chatError } from './errors.ts';
 import type { MessageService } from './messages.ts';
+import type { PresenceService } from './presence.ts';
+import type { ConversationIndex } from './store/conversation-index.store.ts';
 import { NameTaken, type UserStore } from './store/user.store.ts';
+
+/** Uploads: their bodies are raw bytes, which the HTTP app leaves unread for the route. */
+export const ASSETS_PATH = '/assets';
 
 const credentials = z.strictObject({
   name: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"'),
@@ -21,11 +28,17 @@ const historyQuery = z.object({
 });
 
 const pendingQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+const conversationsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
 
 export interface ApiDeps {
   users: UserStore;
   tokens: Tokens;
   messages: MessageService;
+  presence: PresenceService;
+  conversations: ConversationIndex;
+  assets: AssetService;
   cache: Cache;
   passwordLogN: number;
   signInRateLimit: number;
@@ -41,7 +54,7 @@ declare module 'express-serve-static-core' {
 /** The REST API: users, sessions, sending and reading messages. */
 export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   const { app } = http;
-  const { users, tokens, messages, cache } = deps;
+  const { users, tokens, messages, presence, conversations, assets, cache } = deps;
   const sendBody = z.strictObject({
     conversationId: z.string().min(1).max(80),
     clientSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -125,5 +138,65 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     if (req.params.id !== res.locals.userId) throw chatError('forbidden', { field: 'id' });
     const query = parseInput(pendingQuery, req.query, 'query');
     res.json({ messages: await messages.pending(res.locals.userId, query.limit) });
+  });
+
+  app.get('/users/:id/presence', authenticated, async (req, res) => {
+    const user = String(req.params.id);
+    if (!USER_ID.test(user)) throw chatError('user_not_found', { field: 'id' });
+    res.json(await presence.of(user));
+  });
+
+  /** The caller's own conversations, by conversation id. */
+  app.get('/users/:id/conversations', authenticated, async (req, res) => {
+    if (req.params.id !== res.locals.userId) throw chatError('forbidden', { field: 'id' });
+    const query = parseInput(conversationsQuery, req.query, 'query');
+    res.json({ conversations: await conversations.of(res.locals.userId, query.limit) });
+  });
+
+  app.post(ASSETS_PATH, authenticated, async (req, res) => {
+    const length = req.headers['content-length'];
+    try {
+      const { asset, created } = await assets.upload({
+        uploadedBy: res.locals.userId,
+        contentType: req.headers['content-type'],
+        declaredBytes: length === undefined ? undefined : Number(length),
+        body: req,
+      });
+      res.status(created ? 201 : 200).json({
+        assetId: asset.assetId,
+        size: asset.size,
+        contentType: asset.contentType,
+      });
+    } catch (error) {
+      // Refused before the body was read: no point keeping the connection to read the rest.
+      if (!req.complete) res.setHeader('connection', 'close');
+      throw error;
+    }
+  });
+
+  app.get(`${ASSETS_PATH}/:id`, authenticated, async (req, res) => {
+    const assetId = String(req.params.id);
+    const found = await assets.open(assetId);
+    if (!found) throw chatError('asset_not_found', { field: 'id' });
+    const etag = `"${assetId}"`;
+    res.set({
+      'content-type': found.asset.contentType,
+      etag,
+      // Content-addressed: the bytes behind an id never change. Private: it needs a token.
+      'cache-control': 'private, max-age=31536000, immutable',
+      'x-content-type-options': 'nosniff',
+    });
+    if (req.headers['if-none-match'] === etag) {
+      found.body.destroy();
+      res.status(304).end();
+      return;
+    }
+    res.set('content-length', String(found.asset.size));
+    try {
+      await pipeline(found.body, res);
+    } catch (error) {
+      // Headers are out: all that is left is to cut the response short.
+      res.destroy(error as Error);
+    }
   });
 }

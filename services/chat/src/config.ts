@@ -42,6 +42,25 @@ export const configSchema = z.object({
   DIRECTORY_CACHE_MS: env.number(1_000).pipe(z.number().min(0).max(60_000)),
   /** How often each connection re-reads its user's pending messages (the watermark pull). */
   PENDING_PULL_MS: env.positiveInt(10_000).pipe(z.number().min(50).max(3_600_000)),
+  /** At most one presence event per user to its contacts in this long; flapping is coalesced. */
+  PRESENCE_FANOUT_MS: env.number(2_000).pipe(z.number().min(0).max(600_000)),
+  /** A connected user's last-seen time is written at most this often. */
+  LAST_SEEN_WRITE_MS: env.positiveInt(60_000).pipe(z.number().min(100).max(3_600_000)),
+  /** Largest asset upload; a larger one is refused with 413. */
+  MAX_ASSET_BYTES: env.positiveInt(10 * 1024 * 1024).pipe(z.number().max(1024 * 1024 * 1024)),
+  /** Content types an asset may have. */
+  ASSET_TYPES: env
+    .list()
+    .default([
+      'image/jpeg',
+      'image/png',
+      'image/gif',
+      'image/webp',
+      'video/mp4',
+      'audio/mpeg',
+      'audio/ogg',
+      'application/pdf',
+    ]),
   /** On SIGTERM, connections are closed gradually over this long. */
   DRAIN_GRACE_MS: env.positiveInt(20_000).pipe(z.number().max(600_000)),
 });

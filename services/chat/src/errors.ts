@@ -9,6 +9,12 @@ export const chatErrors = {
   forbidden: { status: 403, message: 'not yours to read' },
   user_not_found: { status: 404, message: 'no such user' },
   invalid_conversation: { status: 400, message: 'not a conversation id' },
+  content_type_required: { status: 400, message: 'an upload needs a Content-Type' },
+  unsupported_asset_type: { status: 415, message: 'this content type is not accepted' },
+  asset_too_large: { status: 413, message: 'the asset is too large' },
+  empty_asset: { status: 400, message: 'an asset needs at least one byte' },
+  invalid_asset_id: { status: 400, message: 'expected a SHA-256 in lower-case hex' },
+  asset_not_found: { status: 404, message: 'no such asset' },
 } as const;
 
 export type ChatErrorCode = keyof typeof chatErrors;

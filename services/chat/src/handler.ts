@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { AppError, type Cache, type Logger } from '@platform/kit';
+import { AppError, type Logger } from '@platform/kit';
 import { bearerToken, CHAT_PROTOCOL, type Tokens } from './auth.ts';
 import type { Directory } from './directory.ts';
 import { peerOf } from './domain/conversation.ts';
@@ -16,6 +16,7 @@ import {
 import { SendQueue, type FrameKind } from './domain/send-queue.ts';
 import { requireMember, type MessageService } from './messages.ts';
 import type { ChatMetrics } from './metrics.ts';
+import type { PresenceService } from './presence.ts';
 import type { Routed, Router } from './router.ts';
 
 export const WS_PATH = '/ws';
@@ -51,7 +52,7 @@ export interface HandlerDeps {
   directory: Directory;
   router: Router;
   messages: MessageService;
-  cache: Cache;
+  presence: PresenceService;
   metrics: ChatMetrics;
   logger: Logger;
 }
@@ -103,9 +104,14 @@ export class ConnectionPlane {
       this.#timers.push(timer);
     };
     every(Math.max(50, options.heartbeatMs / 2), () => this.#heartbeat());
-    every(options.directoryTtlMs / 3, () =>
-      this.#deps.directory.register([...this.#byUser.keys()]),
-    );
+    every(options.directoryTtlMs / 3, async () => {
+      const users = [...this.#byUser.keys()];
+      await this.#deps.directory.register(users);
+      await this.#deps.presence.refresh(users);
+    });
+    every(options.directoryTtlMs / 3, async () => {
+      await this.#deps.presence.sweep();
+    });
     every(options.pendingPullMs, () => this.#pullPending());
   }
 
@@ -142,10 +148,14 @@ export class ConnectionPlane {
     });
     await Promise.all(
       [...this.#byUser.keys()].map((user) =>
-        this.#deps.directory.unregister(user).catch(() => undefined),
+        this.#deps.directory
+          .unregister(user)
+          .then(() => this.#deps.presence.disconnected(user))
+          .catch(() => undefined),
       ),
     );
     this.#byUser.clear();
+    this.#deps.presence.close();
   }
 
   #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -179,7 +189,7 @@ export class ConnectionPlane {
   }
 
   #open(ws: WebSocket, user: string): void {
-    const { metrics, directory, logger } = this.#deps;
+    const { metrics, directory, presence, logger } = this.#deps;
     const connection = new Connection(ws, user, this.#deps, this.#schema);
     let connections = this.#byUser.get(user);
     if (!connections) this.#byUser.set(user, (connections = new Set()));
@@ -193,16 +203,24 @@ export class ConnectionPlane {
       left?.delete(connection);
       if (left?.size === 0) {
         this.#byUser.delete(user);
-        directory.unregister(user).catch((error: unknown) => {
-          logger.warn({ err: error }, 'directory unregister failed');
-        });
+        directory
+          .unregister(user)
+          .then(() => presence.disconnected(user))
+          .catch((error: unknown) => {
+            logger.warn({ err: error }, 'connection tear-down failed');
+          });
       }
     });
 
     // Registered before the pending read: a message stored after that read finds us here.
     void directory
       .register([user])
-      .then(() => connection.backfill())
+      .then(() => {
+        presence.connected(user).catch((error: unknown) => {
+          logger.warn({ err: error }, 'presence update failed');
+        });
+        return connection.backfill();
+      })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'connection set-up failed');
         ws.close(CLOSE.restart, 'try again');
@@ -410,7 +428,7 @@ export class Connection {
   }
 
   async #handle(event: ClientEvent): Promise<void> {
-    const { messages, router, cache } = this.#deps;
+    const { messages, router, presence } = this.#deps;
     try {
       switch (event.type) {
         case 'send_message': {
@@ -440,10 +458,7 @@ export class Connection {
           });
           break;
         case 'presence_update':
-          // TODO(#5): presence and last seen belong in Cassandra with fan-out to contacts.
-          await cache.set(`chat:presence:${this.user}`, event.status, {
-            ttlMs: this.#deps.options.directoryTtlMs,
-          });
+          await presence.update(this.user, event.status);
           break;
         case 'sync': {
           const page = await messages.history(

@@ -5,6 +5,7 @@ import { timeOfId, type TimeIdSource } from './domain/time-id.ts';
 import { chatError } from './errors.ts';
 import type { ChatMetrics } from './metrics.ts';
 import type { Router } from './router.ts';
+import type { ConversationIndex } from './store/conversation-index.store.ts';
 import type { MessageStore } from './store/message.store.ts';
 
 export interface SendRequest {
@@ -25,6 +26,7 @@ export interface SendOutcome {
  */
 export class MessageService {
   readonly #store: MessageStore;
+  readonly #conversations: ConversationIndex;
   readonly #ids: TimeIdSource;
   readonly #router: Router;
   readonly #metrics: ChatMetrics;
@@ -32,12 +34,14 @@ export class MessageService {
 
   constructor(deps: {
     store: MessageStore;
+    conversations: ConversationIndex;
     ids: TimeIdSource;
     router: Router;
     metrics: ChatMetrics;
     logger: Logger;
   }) {
     this.#store = deps.store;
+    this.#conversations = deps.conversations;
     this.#ids = deps.ids;
     this.#router = deps.router;
     this.#metrics = deps.metrics;
@@ -65,6 +69,8 @@ export class MessageService {
       sentAt: claim.sentAt,
     };
     if (!stored) await this.#store.write(message, recipient);
+    // On resends too, so an index write lost to a crash is made up.
+    await this.#conversations.record(conversationId, [sender, recipient], message.sentAt);
     if (claim.first) this.#metrics.sent.inc();
     else this.#metrics.duplicates.inc();
 

@@ -5,7 +5,7 @@ import type { ServerEvent } from './domain/events.ts';
 /** What one handler forwards to another: an event for one of its users. */
 export interface Routed {
   user: string;
-  event: Extract<ServerEvent, { type: 'message' | 'receipt' | 'typing' }>;
+  event: Extract<ServerEvent, { type: 'message' | 'receipt' | 'typing' | 'presence' }>;
 }
 
 /**

@@ -9,7 +9,8 @@ import {
   type RunningServer,
 } from '@platform/kit';
 import { startAdmin } from './admin.ts';
-import { addApiRoutes } from './api.ts';
+import { addApiRoutes, ASSETS_PATH } from './api.ts';
+import { AssetService } from './assets.ts';
 import { Tokens } from './auth.ts';
 import { DEFAULT_TOKEN_SECRET, type Config } from './config.ts';
 import { Directory } from './directory.ts';
@@ -18,8 +19,12 @@ import { Drainer } from './drain.ts';
 import { CLOSE, ConnectionPlane } from './handler.ts';
 import { MessageService } from './messages.ts';
 import { chatMetrics } from './metrics.ts';
+import { PresenceService } from './presence.ts';
 import { Router } from './router.ts';
+import { AssetStore } from './store/asset.store.ts';
+import { ConversationIndex } from './store/conversation-index.store.ts';
 import { MessageStore } from './store/message.store.ts';
+import { PresenceStore } from './store/presence.store.ts';
 import { UserStore } from './store/user.store.ts';
 
 export const ROLES = ['api', 'handler'] as const;
@@ -51,6 +56,10 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
   await users.migrate();
   const store = new MessageStore(infra.wideColumn);
   await store.define();
+  const conversations = new ConversationIndex(infra.wideColumn);
+  const presenceStore = new PresenceStore(infra.wideColumn);
+  const assetStore = new AssetStore(infra.wideColumn);
+  await Promise.all([conversations.define(), presenceStore.define(), assetStore.define()]);
 
   if (config.TOKEN_SECRET === DEFAULT_TOKEN_SECRET && !isEmbedded(config)) {
     logger.warn('TOKEN_SECRET is the public default: anyone can sign in as anyone');
@@ -65,23 +74,47 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
   const router = new Router(infra.cache, directory, logger);
   const messages = new MessageService({
     store,
+    conversations,
     ids: new TimeIdSource(),
     router,
     metrics: domainMetrics,
     logger,
   });
+  const presence = new PresenceService({
+    store: presenceStore,
+    conversations,
+    directory,
+    router,
+    cache: infra.cache,
+    logger,
+    options: {
+      directoryTtlMs: config.DIRECTORY_TTL_MS,
+      fanOutMs: config.PRESENCE_FANOUT_MS,
+      lastSeenWriteMs: config.LAST_SEEN_WRITE_MS,
+    },
+  });
+  const assets = new AssetService({
+    objects: infra.objectStore,
+    store: assetStore,
+    maxBytes: config.MAX_ASSET_BYTES,
+    types: config.ASSET_TYPES,
+  });
   const readiness = {
     cache: infra.readiness.cache!,
     relational: infra.readiness.relational!,
     wideColumn: infra.readiness.wideColumn!,
+    objectStore: infra.readiness.objectStore!,
   };
 
-  const http = createHttpApp({ logger, metrics, readiness });
+  const http = createHttpApp({ logger, metrics, readiness, rawBodyPaths: [ASSETS_PATH] });
   if (roles.includes('api')) {
     addApiRoutes(http, {
       users,
       tokens,
       messages,
+      presence,
+      conversations,
+      assets,
       cache: infra.cache,
       passwordLogN: config.PASSWORD_HASH_LOG_N,
       signInRateLimit: config.SIGN_IN_RATE_LIMIT,
@@ -121,7 +154,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     directory,
     router,
     messages,
-    cache: infra.cache,
+    presence,
     metrics: domainMetrics,
     logger,
   });

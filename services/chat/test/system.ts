@@ -19,6 +19,9 @@ const QUICK = {
   DIRECTORY_TTL_MS: '3000',
   DIRECTORY_CACHE_MS: '200',
   ALLOWED_ORIGINS: 'https://chat.example',
+  PRESENCE_FANOUT_MS: '400',
+  LAST_SEEN_WRITE_MS: '1000',
+  MAX_ASSET_BYTES: String(1024 * 1024),
 };
 
 export interface ChatSystem {
@@ -43,6 +46,7 @@ export async function systemEnv(
     MYSQL_URL: '',
     CASSANDRA_CONTACT_POINTS: '',
     OPENSEARCH_URL: '',
+    OBJECT_STORE_DIR: '',
   };
   let drop = async (): Promise<void> => undefined;
   if (servers !== 'embedded') {
@@ -55,6 +59,7 @@ export async function systemEnv(
       // Rows are keyed by user ids each run makes up, so runs can share it.
       CASSANDRA_KEYSPACE: 'chat_test',
       NAME_PREFIX: `chat-test-${randomBytes(4).toString('hex')}.`,
+      OBJECT_STORE_DIR: mkdtempSync(join(tmpdir(), 'chat-objects-')),
     });
     if (servers === 'real-cluster') {
       env.REDIS_URL = '';
@@ -66,9 +71,10 @@ export async function systemEnv(
 
 /**
  * The chat system as processes: embedded is one process (api and handler)
- * on SQLite and the in-process cache; real is `handlers` processes on Redis
+ * on SQLite, the in-process cache and object store; real is `handlers` processes on Redis
  * (standalone, or the cluster), Cassandra and MySQL (a scratch database, a
- * key prefix of its own), the first also serving the REST API.
+ * key prefix of its own) and a scratch object-store folder, the first also
+ * serving the REST API.
  */
 export async function startSystem(servers: Servers, handlers = 2): Promise<ChatSystem> {
   const { env, drop } = await systemEnv(servers);

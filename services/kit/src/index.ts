@@ -32,7 +32,7 @@ export {
   type ServeOptions,
 } from './http/server.ts';
 export { parseInput } from './http/validate.ts';
-export { connectInfra, type Infra } from './infra.ts';
+export { connectInfra, objectStoreDirOf, type Infra } from './infra.ts';
 export { Lifecycle } from './lifecycle.ts';
 export { openService, type ServiceBase } from './service.ts';
 export type { Cache } from './ports/cache/cache.ts';
@@ -49,6 +49,16 @@ export type {
 } from './ports/event-log/event-log.ts';
 export { KafkaEventLog } from './ports/event-log/kafka-event-log.ts';
 export { MemoryEventLog } from './ports/event-log/memory-event-log.ts';
+export { LocalFolderObjectStore } from './ports/object-store/local-folder-object-store.ts';
+export { MemoryObjectStore } from './ports/object-store/memory-object-store.ts';
+export {
+  checkObjectKey,
+  InvalidObjectKey,
+  type ObjectBody,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+} from './ports/object-store/object-store.ts';
 export { isDeadlock, MysqlRelational } from './ports/relational/mysql-relational.ts';
 export {
   ConstraintViolation,

@@ -2,12 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseConfig } from './config/config.ts';
 import { infraSchema } from './config/infra-config.ts';
-import { connectInfra } from './infra.ts';
+import { connectInfra, objectStoreDirOf } from './infra.ts';
+import { LocalFolderObjectStore } from './ports/object-store/local-folder-object-store.ts';
+import { MemoryObjectStore } from './ports/object-store/memory-object-store.ts';
 import { MiniSearchEngine } from './ports/search/minisearch-engine.ts';
 import { OpenSearchEngine } from './ports/search/opensearch-engine.ts';
 
@@ -141,5 +143,37 @@ describe('connectInfra: OpenSearch over TLS with credentials', () => {
       /OPENSEARCH_CA_FILE: expected PEM certificates/,
     );
     expect(() => connect({ OPENSEARCH_USERNAME: 'indexer' })).toThrow(/OPENSEARCH_PASSWORD/);
+  });
+});
+
+describe('connectInfra: object store', () => {
+  it('keeps objects in process, shared by the process, when embedded', async () => {
+    const config = parseConfig(infraSchema, { DATA_DIR });
+    const first = connectInfra(config, logger, 'a');
+    const second = connectInfra(config, logger, 'b');
+    expect(first.objectStore).toBeInstanceOf(MemoryObjectStore);
+    expect(first.objectStore).toBe(second.objectStore);
+    expect(first.adapters.objectStore).toBe('in-process');
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it('uses the folder OBJECT_STORE_DIR names, ready once it exists', async () => {
+    const dir = join(DATA_DIR, 'objects');
+    const infra = connectInfra(
+      parseConfig(infraSchema, { DATA_DIR, OBJECT_STORE_DIR: dir }),
+      logger,
+      'd',
+    );
+    expect(infra.objectStore).toBeInstanceOf(LocalFolderObjectStore);
+    expect((infra.objectStore as LocalFolderObjectStore).root).toBe(dir);
+    expect(infra.adapters.objectStore).toBe('local-folder');
+    await expect(infra.readiness.objectStore!()).resolves.toBeUndefined();
+    await infra.close();
+  });
+
+  it('on servers without OBJECT_STORE_DIR, uses a folder under the cache directory', () => {
+    const config = parseConfig(infraSchema, { DATA_DIR, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(objectStoreDirOf(config)).toBe(join(homedir(), '.cache', 'platform', 'objects'));
+    expect(objectStoreDirOf(parseConfig(infraSchema, { DATA_DIR }))).toBeUndefined();
   });
 });

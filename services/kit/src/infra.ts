@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from './config/config.ts';
 import {
   cassandraCredentials,
+  isEmbedded,
   openSearchCredentials,
   type InfraConfig,
 } from './config/infra-config.ts';
@@ -12,6 +14,9 @@ import { RedisCache } from './ports/cache/redis-cache.ts';
 import type { EventLog } from './ports/event-log/event-log.ts';
 import { KafkaEventLog } from './ports/event-log/kafka-event-log.ts';
 import { MemoryEventLog } from './ports/event-log/memory-event-log.ts';
+import { LocalFolderObjectStore } from './ports/object-store/local-folder-object-store.ts';
+import { MemoryObjectStore } from './ports/object-store/memory-object-store.ts';
+import type { ObjectStore } from './ports/object-store/object-store.ts';
 import { MysqlRelational } from './ports/relational/mysql-relational.ts';
 import type { Relational } from './ports/relational/relational.ts';
 import { MiniSearchEngine } from './ports/search/minisearch-engine.ts';
@@ -29,8 +34,12 @@ export interface Infra {
   relational: Relational;
   wideColumn: WideColumn;
   search: SearchEngine;
+  objectStore: ObjectStore;
   /** Which adapter each port runs on, for the start-up log and /readyz. */
-  adapters: Record<'eventLog' | 'cache' | 'relational' | 'wideColumn' | 'search', string>;
+  adapters: Record<
+    'eventLog' | 'cache' | 'relational' | 'wideColumn' | 'search' | 'objectStore',
+    string
+  >;
   readiness: Record<string, () => Promise<void>>;
   close(): Promise<void>;
 }
@@ -69,6 +78,10 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
   const search = config.OPENSEARCH_URL
     ? openOpenSearch(config, config.OPENSEARCH_URL)
     : shared('search', () => new MiniSearchEngine());
+  const objectStoreDir = objectStoreDirOf(config);
+  const objectStore = objectStoreDir
+    ? new LocalFolderObjectStore(objectStoreDir)
+    : shared('objectStore', () => new MemoryObjectStore());
 
   const adapters = {
     eventLog: config.KAFKA_BROKERS ? 'kafka' : 'in-process',
@@ -76,6 +89,7 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
     relational: config.MYSQL_URL ? 'mysql' : 'sqlite',
     wideColumn: config.CASSANDRA_CONTACT_POINTS ? 'cassandra' : 'sqlite',
     search: config.OPENSEARCH_URL ? 'opensearch' : 'in-process',
+    objectStore: objectStoreDir ? 'local-folder' : 'in-process',
   };
 
   return {
@@ -84,6 +98,7 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
     relational,
     wideColumn,
     search,
+    objectStore,
     adapters,
     readiness: {
       eventLog: () => eventLog.ping(),
@@ -91,6 +106,7 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
       relational: () => relational.ping(),
       wideColumn: () => wideColumn.ping(),
       search: () => search.ping(),
+      objectStore: () => objectStore.ping(),
     },
     async close() {
       const results = await Promise.allSettled([
@@ -99,6 +115,7 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
         relational.close(),
         wideColumn.close(),
         config.OPENSEARCH_URL ? search.close() : undefined,
+        objectStoreDir ? objectStore.close() : undefined,
       ]);
       for (const result of results) {
         if (result.status === 'rejected') logger.warn({ err: result.reason }, 'close failed');
@@ -108,7 +125,17 @@ export function connectInfra(config: InfraConfig, logger: Logger, clientId: stri
 }
 
 /**
- * Embedded event log, cache and search are process-wide singletons: services running
+ * The object store's folder, or undefined for the in-process store: the
+ * configured one, else on servers (where a system's processes run apart and
+ * must share objects) a folder under the user's cache directory.
+ */
+export function objectStoreDirOf(config: InfraConfig): string | undefined {
+  if (config.OBJECT_STORE_DIR) return config.OBJECT_STORE_DIR;
+  return isEmbedded(config) ? undefined : join(homedir(), '.cache', 'platform', 'objects');
+}
+
+/**
+ * Embedded event log, cache, search and object store are process-wide singletons: services running
  * side by side in one process must see the same topics and keys, as they
  * would on a shared server.
  */

@@ -67,6 +67,12 @@ export type ServerEvent =
       status: 'delivered' | 'read';
     }
   | { type: 'typing'; conversationId: string; userId: string; typing: boolean }
+  | {
+      type: 'presence';
+      userId: string;
+      status: 'online' | 'away' | 'offline';
+      lastSeen: number | null;
+    }
   | { type: 'synced'; conversationId: string; last: string | null }
   | { type: 'error'; code: string; message: string; field?: string; clientSeq?: number };
 

@@ -30,6 +30,12 @@ export const infraSchema = z.object({
   OPENSEARCH_PASSWORD: z.string().min(1).optional(),
   DATA_DIR: z.string().default('.data'),
   /**
+   * The object store's folder. Set, or with any server address set (processes
+   * apart need one store), objects are files there; otherwise they stay in
+   * process. Unset on servers: a folder under the user's cache directory.
+   */
+  OBJECT_STORE_DIR: z.string().min(1).optional(),
+  /**
    * Put before Kafka topic and group names, Redis keys and OpenSearch index
    * names (lower-cased there), so deployments can share servers.
    */

@@ -32,7 +32,10 @@ afterEach(async () => {
 });
 
 /** Starts an app with a few test routes on a free loopback port; its log lines land in `logs`. */
-async function start(options: Partial<HttpAppOptions> = {}): Promise<Started> {
+async function start(
+  options: Partial<HttpAppOptions> = {},
+  routes: (http: HttpApp) => void = () => undefined,
+): Promise<Started> {
   const logs: LogLine[] = [];
   const logger = pino(
     { level: 'info', formatters: { level: (label) => ({ level: label }) } },
@@ -55,6 +58,7 @@ async function start(options: Partial<HttpAppOptions> = {}): Promise<Started> {
   http.app.post('/orders', (req, res) => {
     res.status(201).json(parseInput(order, req.body));
   });
+  routes(http);
 
   const server = await serve({ app: http.finish(), port: 0, host: '127.0.0.1', logger });
   running.push(server);
@@ -228,6 +232,26 @@ describe('errors', () => {
     });
     expect(form.status).toBe(415);
     expect(json.status).toBe(200);
+  });
+
+  it('leaves the bodies of raw-body paths unread, whatever their type, for the route', async () => {
+    const { url } = await start({ rawBodyPaths: ['/upload'] }, (http) =>
+      http.app.post('/upload', async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        res.json({ type: req.headers['content-type'], bytes: Buffer.concat(chunks).length });
+      }),
+    );
+
+    const image = await postJson(`${url}/upload`, 'x'.repeat(40_000), {
+      'content-type': 'image/png',
+    });
+    const json = await postJson(`${url}/upload`, '{"a":1}');
+    const elsewhere = await postJson(`${url}/echo`, 'abc', { 'content-type': 'image/png' });
+
+    expect(await image.json()).toEqual({ type: 'image/png', bytes: 40_000 });
+    expect(await json.json()).toEqual({ type: 'application/json', bytes: 7 });
+    expect(elsewhere.status).toBe(415);
   });
 
   it('answers a charset it cannot decode with 415', async () => {

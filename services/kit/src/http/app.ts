@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -15,6 +16,11 @@ export interface HttpAppOptions {
   checkTimeoutMs?: number;
   /** Express `trust proxy` setting, so req.ip is the client behind a known proxy. */
   trustProxy?: boolean | number | string;
+  /**
+   * Paths whose request bodies are not JSON (uploads): left unread for the
+   * route to stream, whatever their Content-Type.
+   */
+  rawBodyPaths?: readonly string[];
 }
 
 export interface HttpApp {
@@ -42,8 +48,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestContext(logger, metrics));
-  app.use(requireJsonBody);
-  app.use(express.json({ limit: options.bodyLimit ?? '16kb', type: hasBody }));
+  const raw = new Set(options.rawBodyPaths ?? []);
+  const jsonBody = (req: IncomingMessage) =>
+    hasBody(req) && !raw.has((req.url ?? '/').split('?')[0]!);
+  app.use(requireJsonBody(jsonBody));
+  app.use(express.json({ limit: options.bodyLimit ?? '16kb', type: jsonBody }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -81,14 +90,16 @@ function hasBody(req: { headers: Record<string, unknown> }): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-/** A request that carries a body must say it is JSON; anything else is 415. */
-const requireJsonBody: RequestHandler = (req, _res, next) => {
-  if (hasBody(req) && !req.is('application/json')) {
-    next(httpError('unsupported_media_type', { field: 'content-type' }));
-    return;
-  }
-  next();
-};
+/** A request that carries a JSON-only body must say it is JSON; anything else is 415. */
+function requireJsonBody(jsonBody: (req: IncomingMessage) => boolean): RequestHandler {
+  return (req, _res, next) => {
+    if (jsonBody(req) && !req.is('application/json')) {
+      next(httpError('unsupported_media_type', { field: 'content-type' }));
+      return;
+    }
+    next();
+  };
+}
 
 function requestContext(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {

@@ -12,6 +12,7 @@ export { cacheContract } from './cache.contract.ts';
 export { eventLogContract } from './event-log.contract.ts';
 export { freePort } from './free-port.ts';
 export { seeded } from './random.ts';
+export { objectStoreContract } from './object-store.contract.ts';
 export { relationalContract } from './relational.contract.ts';
 export { dropKeyspace, scratchDatabase, type ScratchDatabase } from './scratch-database.ts';
 export { searchContract } from './search.contract.ts';
