@@ -3,10 +3,16 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { clientRateLimit, idempotency, parseInput, type Cache, type HttpApp } from '@platform/kit';
 import { bearerToken, type Tokens } from './auth.ts';
-import { directConversationId, USER_ID } from './domain/conversation.ts';
+import {
+  directConversationId,
+  groupConversationId,
+  GROUP_ID,
+  USER_ID,
+} from './domain/conversation.ts';
 import { hashPassword, verifyPassword } from './domain/password.ts';
 import { TIME_ID } from './domain/time-id.ts';
 import { chatError } from './errors.ts';
+import type { Groups } from './groups.ts';
 import type { MessageService } from './messages.ts';
 import { NameTaken, type UserStore } from './store/user.store.ts';
 
@@ -20,12 +26,18 @@ const historyQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+const groupBody = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  members: z.array(z.string().regex(USER_ID, 'expected user ids')).max(10_000),
+});
+
 const pendingQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 
 export interface ApiDeps {
   users: UserStore;
   tokens: Tokens;
   messages: MessageService;
+  groups: Groups;
   cache: Cache;
   passwordLogN: number;
   signInRateLimit: number;
@@ -41,12 +53,12 @@ declare module 'express-serve-static-core' {
 /** The REST API: users, sessions, sending and reading messages. */
 export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   const { app } = http;
-  const { users, tokens, messages, cache } = deps;
-  const sendBody = z.strictObject({
-    conversationId: z.string().min(1).max(80),
+  const { users, tokens, messages, groups, cache } = deps;
+  const groupSendBody = z.strictObject({
     clientSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
     body: z.string().min(1).max(deps.maxBodyChars),
   });
+  const sendBody = groupSendBody.extend({ conversationId: z.string().min(1).max(80) });
 
   const authenticated: RequestHandler = async (req, res, next) => {
     const token = req.headers.authorization === undefined ? undefined : bearerToken(req);
@@ -106,6 +118,33 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
       const { message, duplicate } = await messages.send(res.locals.userId, body);
       res.status(duplicate ? 200 : 201).json({ ...message, duplicate });
       void messages.forward(message);
+    },
+  );
+
+  /** A group of the caller and these users; the caller is always a member. */
+  app.post('/groups', authenticated, async (req, res) => {
+    const body = parseInput(groupBody, req.body);
+    res.status(201).json(await groups.create(res.locals.userId, body.name, body.members));
+  });
+
+  app.get('/groups/:id', authenticated, async (req, res) => {
+    res.json(await groups.get(res.locals.userId, String(req.params.id)));
+  });
+
+  /** Sending into a group: stored, on the fan-out topic, then answered; idempotent by clientSeq. */
+  app.post(
+    '/groups/:id/messages',
+    authenticated,
+    idempotency({ cache, scope: 'chat:group-messages' }),
+    async (req, res) => {
+      const id = String(req.params.id);
+      if (!GROUP_ID.test(id)) throw chatError('group_not_found', { field: 'id' });
+      const body = parseInput(groupSendBody, req.body);
+      const { message, duplicate } = await messages.send(res.locals.userId, {
+        ...body,
+        conversationId: groupConversationId(id),
+      });
+      res.status(duplicate ? 200 : 201).json({ ...message, duplicate });
     },
   );
 

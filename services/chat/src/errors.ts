@@ -9,6 +9,9 @@ export const chatErrors = {
   forbidden: { status: 403, message: 'not yours to read' },
   user_not_found: { status: 404, message: 'no such user' },
   invalid_conversation: { status: 400, message: 'not a conversation id' },
+  group_not_found: { status: 404, message: 'no such group' },
+  too_many_members: { status: 400, message: 'a group has too many members' },
+  unknown_users: { status: 400, message: 'some members are not users' },
 } as const;
 
 export type ChatErrorCode = keyof typeof chatErrors;
