@@ -72,7 +72,10 @@ export async function startFanout(deps: FanoutDeps): Promise<{ close(): Promise<
 }
 
 /** Fans one stored group message out; safe to run again for the same message. */
-export async function fanOut(deps: FanoutDeps, message: ChatMessage): Promise<void> {
+export async function fanOut(
+  deps: Pick<FanoutDeps, 'groups' | 'store' | 'directory' | 'router' | 'metrics' | 'logger'>,
+  message: ChatMessage,
+): Promise<void> {
   const { groups, store, directory, router, metrics, logger } = deps;
   const members = (await groups.groupMembers(groupOf(message.conversationId)!)) ?? [];
   const done = await store.fanoutDone(message.messageId, members.length + 1);
