@@ -42,7 +42,7 @@ export interface FanoutDeps {
  * ack, no second delivery.
  */
 export async function startFanout(deps: FanoutDeps): Promise<{ close(): Promise<void> }> {
-  const { infra, logger, metrics } = deps;
+  const { infra, logger } = deps;
   new Gauge({
     name: 'chat_fanout_lag',
     help: 'Group-message records on the log not yet committed by the fan-out group.',

@@ -62,6 +62,9 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
   if (config.TOKEN_SECRET === DEFAULT_TOKEN_SECRET && !isEmbedded(config)) {
     logger.warn('TOKEN_SECRET is the public default: anyone can sign in as anyone');
   }
+  if (!config.KAFKA_BROKERS && !isEmbedded(config)) {
+    logger.warn('KAFKA_BROKERS is unset: group messages reach only a fanout role in this process');
+  }
   const tokens = new Tokens(config.TOKEN_SECRET, config.TOKEN_TTL_SECONDS);
   const directory = new Directory({
     cache: infra.cache,

@@ -150,6 +150,11 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       );
     }
     expect(a.events.filter((e) => e.type === 'message')).toHaveLength(0);
+    // Typing reaches the other members of a small group.
+    b.send({ type: 'typing', conversationId: group.conversationId, typing: true });
+    for (const other of [a, c]) {
+      await other.waitFor((e) => e.type === 'typing' && e.userId === bob!.userId && e.typing);
+    }
     await eventually(async () => {
       expect(await pending(bob!)).toHaveLength(0);
       expect(await pending(carol!)).toHaveLength(0);
