@@ -160,6 +160,11 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     res.json({ messages: page, next });
   });
 
+  /** Every member's delivered and read watermarks: how a large group's sender sees receipts. */
+  app.get('/conversations/:id/receipts', authenticated, async (req, res) => {
+    res.json({ receipts: await messages.receipts(res.locals.userId, String(req.params.id)) });
+  });
+
   app.get('/users/:id/pending', authenticated, async (req, res) => {
     if (req.params.id !== res.locals.userId) throw chatError('forbidden', { field: 'id' });
     const query = parseInput(pendingQuery, req.query, 'query');

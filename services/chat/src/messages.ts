@@ -5,7 +5,7 @@ import { timeOfId, type TimeIdSource } from './domain/time-id.ts';
 import type { GroupMessageLog, Groups } from './groups.ts';
 import type { ChatMetrics } from './metrics.ts';
 import type { Router } from './router.ts';
-import type { MessageStore } from './store/message.store.ts';
+import type { MessageStore, Receipt } from './store/message.store.ts';
 
 export interface SendRequest {
   conversationId: string;
@@ -175,8 +175,14 @@ export class MessageService {
     return this.#store.pending(user, limit);
   }
 
-  async receipts(user: string, conversationId: string) {
+  /** Each member's delivered and read watermarks, in member order (null: nothing acked yet). */
+  async receipts(user: string, conversationId: string): Promise<Receipt[]> {
     const members = await this.#groups.requireMember(conversationId, user);
-    return Promise.all(members.map((m) => this.#store.receipt(conversationId, m)));
+    const stored = new Map(
+      (await this.#store.receipts(conversationId, members.length)).map((r) => [r.userId, r]),
+    );
+    return members.map(
+      (userId) => stored.get(userId) ?? { userId, deliveredUpTo: null, readUpTo: null },
+    );
   }
 }

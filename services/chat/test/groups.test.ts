@@ -1,6 +1,8 @@
 import { SignJWT } from 'jose';
+import { freePort } from '@platform/kit/testing';
 import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
 import { ChatClient, get, post, signUp, type Account } from './client.ts';
+import { startChat } from './processes.ts';
 import { startSystem, TEST_SECRET, unique, type ChatSystem, type Servers } from './system.ts';
 
 interface GroupView {
@@ -213,9 +215,10 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       type: 'error',
       code: 'group_not_found',
     });
-    expect(
-      (await get(api, `/conversations/${group.conversationId}/messages`, mallory!.token)).status,
-    ).toBe(403);
+    for (const what of ['messages', 'receipts']) {
+      const path = `/conversations/${group.conversationId}/${what}`;
+      expect((await get(api, path, mallory!.token)).status).toBe(403);
+    }
 
     // A member's message afterwards is the only one stored and the only one bob gets.
     const ok = await post(
@@ -275,7 +278,11 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
   });
 
   if (servers === 'real') {
-    test('a 500-member group: every member gets the message once, one publish per handler', async () => {
+    const members: ChatClient[] = [];
+    /** 499 users and their owner in one group (made once), tokens minted with the test secret. */
+    let made: Promise<{ owner: Account; accounts: Account[]; ids: string[]; group: GroupView }>;
+    const bigGroup = () => (made ??= makeBigGroup());
+    const makeBigGroup = async () => {
       const password = 'correct horse battery';
       const names = Array.from({ length: 499 }, (_, i) => unique(`m${i}`));
       const owner = await signUp(api, unique('owner'));
@@ -305,17 +312,23 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       );
       const group = await createGroup(owner, ids, 'everyone');
       expect(group.members).toHaveLength(500);
-
-      const members: ChatClient[] = [];
+      return { owner, accounts, ids, group };
+    };
+    /** Connects every member but the owner, alternating between the two handlers. */
+    const connectMembers = async (accounts: Account[]) => {
+      members.length = 0;
       for (let i = 0; i < accounts.length; i += 50) {
+        const batch = accounts.slice(i, i + 50);
         members.push(
-          ...(await Promise.all(
-            accounts
-              .slice(i, i + 50)
-              .map((account, j) => connect((i + j) % 2 ? ws2 : ws1, account)),
-          )),
+          ...(await Promise.all(batch.map((a, j) => connect((i + j) % 2 ? ws2 : ws1, a)))),
         );
       }
+    };
+
+    test('a 500-member group: every member gets the message once, one publish per handler', async () => {
+      const { owner, accounts, ids, group } = await bigGroup();
+      const sender = await connect(ws1, owner);
+      await connectMembers(accounts);
       const batches = await metric(fanout, 'chat_fanout_batches_total');
       const deliveries = await metric(fanout, 'chat_fanout_deliveries_total');
 
@@ -347,6 +360,68 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
         expect(left.filter((n) => n > 0)).toHaveLength(0);
       }, 30_000);
       await eventually(async () => expect(await metric(fanout, 'chat_fanout_lag')).toBe(0));
+
+      // Above GROUP_RECEIPTS_MAX_MEMBERS no receipts are pushed; the watermarks are there to read.
+      await eventually(async () => {
+        const path = `/conversations/${group.conversationId}/receipts`;
+        const receipts = await get(api, path, owner.token);
+        expect(receipts.status).toBe(200);
+        const listed = (receipts.json as { receipts: { userId: string; deliveredUpTo: string }[] })
+          .receipts;
+        const byUser = new Map(listed.map((r) => [r.userId, r.deliveredUpTo]));
+        expect(byUser.size).toBe(500);
+        expect(byUser.get(owner.userId)).toBeNull();
+        expect(ids.filter((user) => byUser.get(user) !== id)).toEqual([]);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(sender.events.filter((e) => e.type === 'receipt' || e.type === 'message')).toEqual([]);
+    }, 90_000);
+
+    test('kill -9 of the fan-out worker mid-way: its successor loses nothing, sends nothing twice', async () => {
+      const { owner, accounts, group } = await bigGroup();
+      await connectMembers(accounts);
+      const sent: string[] = [];
+      for (let seq = 101; seq <= 105; seq++) {
+        const answer = await post(
+          api,
+          `/groups/${group.id}/messages`,
+          { clientSeq: seq, body: `burst ${seq}` },
+          bearer(owner),
+        );
+        expect(answer.status).toBe(201);
+        sent.push((answer.json as ChatMessage).messageId);
+      }
+      // Killed as soon as the first member has the first message: the rest is in flight.
+      await Promise.race(
+        members.map((m) => m.waitFor((e) => e.type === 'message' && e.messageId === sent[0])),
+      );
+      await system.fanout!.kill('SIGKILL');
+      const ports = { port: await freePort(), adminPort: await freePort() };
+      const successor = await startChat('fanout-2', 'fanout', ports, system.env);
+      try {
+        // Uncommitted records come again to the successor (after the group drops the dead member).
+        await eventually(async () => {
+          expect(await metric(successor.url, 'chat_fanout_lag')).toBe(0);
+        }, 60_000);
+        await eventually(async () => {
+          for (let i = 0; i < accounts.length; i += 50) {
+            const pages = await Promise.all(accounts.slice(i, i + 50).map((a) => pending(a)));
+            pages.forEach((page, j) => {
+              const m = members[i + j]!;
+              const live = sent.filter((id) => onWire(m, id) > 0);
+              const stillPending = page.map((x) => x.messageId).filter((id) => sent.includes(id));
+              // Never twice on the wire; each message either delivered (and its row gone after
+              // the ack) or still pending for the pull: none lost, no acked row re-created.
+              for (const id of sent) expect(onWire(m, id)).toBeLessThanOrEqual(1);
+              expect([...live, ...stillPending].sort()).toEqual(sent);
+            });
+          }
+        }, 30_000);
+        // The kill came before the burst was through: the successor did part of it.
+        expect(await metric(successor.url, 'chat_fanout_deliveries_total')).toBeGreaterThan(0);
+      } finally {
+        await successor.kill('SIGKILL');
+      }
     }, 90_000);
   }
 });

@@ -205,6 +205,20 @@ export class MessageStore {
     };
   }
 
+  /** Every member's watermarks in a conversation (members who never acked have no row). */
+  async receipts(conversationId: string, limit: number): Promise<Receipt[]> {
+    const rows = await this.#db.select(
+      RECEIPTS.name,
+      { conversation_id: conversationId },
+      { limit },
+    );
+    return rows.map((row) => ({
+      userId: row.user_id as string,
+      deliveredUpTo: (row.delivered_up_to as string | null | undefined) ?? null,
+      readUpTo: (row.read_up_to as string | null | undefined) ?? null,
+    }));
+  }
+
   /**
    * Moves a member's delivered or read watermark forward, never back. Two
    * acks racing may both read the old value; the later id can then lose to the
