@@ -314,6 +314,13 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       expect(group.members).toHaveLength(500);
       return { owner, accounts, ids, group };
     };
+    /** Delivery acks that removed a pending row, over both handlers. */
+    const deliveryAcks = async () => {
+      const counts = await Promise.all(
+        system.handlers.map((h) => metric(h.url, 'chat_messages_delivered_total')),
+      );
+      return counts.reduce((sum, n) => sum + n, 0);
+    };
     /** Connects every member but the owner, alternating between the two handlers. */
     const connectMembers = async (accounts: Account[]) => {
       members.length = 0;
@@ -331,6 +338,7 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       await connectMembers(accounts);
       const batches = await metric(fanout, 'chat_fanout_batches_total');
       const deliveries = await metric(fanout, 'chat_fanout_deliveries_total');
+      const acked = await deliveryAcks();
 
       const sent = await post(
         api,
@@ -350,7 +358,9 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       expect(await metric(fanout, 'chat_fanout_deliveries_total')).toBe(deliveries + 499);
       expect(await metric(fanout, 'chat_fanout_seconds_count')).toBeGreaterThan(0);
 
-      // Each member's pending row goes with its delivery ack.
+      // Each member's pending row goes with its delivery ack: the handlers count 499 acks that
+      // removed a row (cheap to poll on a loaded machine), then every member has none left.
+      await eventually(async () => expect(await deliveryAcks()).toBe(acked + 499), 45_000);
       await eventually(async () => {
         const left: number[] = [];
         for (let i = 0; i < accounts.length; i += 50) {
@@ -380,6 +390,7 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
     test('kill -9 of the fan-out worker mid-way: its successor loses nothing, sends nothing twice', async () => {
       const { owner, accounts, group } = await bigGroup();
       await connectMembers(accounts);
+      const acked = await deliveryAcks();
       const sent: string[] = [];
       for (let seq = 101; seq <= 105; seq++) {
         const answer = await post(
@@ -403,6 +414,10 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
         await eventually(async () => {
           expect(await metric(successor.url, 'chat_fanout_lag')).toBe(0);
         }, 60_000);
+        // Every message a member got on the wire was acknowledged and its row removed.
+        const onWires = () =>
+          members.reduce((n, m) => n + sent.filter((id) => onWire(m, id)).length, 0);
+        await eventually(async () => expect(await deliveryAcks()).toBe(acked + onWires()), 45_000);
         await eventually(async () => {
           for (let i = 0; i < accounts.length; i += 50) {
             const pages = await Promise.all(accounts.slice(i, i + 50).map((a) => pending(a)));
