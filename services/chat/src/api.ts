@@ -50,7 +50,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** The REST API: users, sessions, sending and reading messages. */
+/** The REST API: users, sessions, groups, sending and reading messages. */
 export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   const { app } = http;
   const { users, tokens, messages, groups, cache } = deps;

@@ -45,7 +45,8 @@ export class Router {
 
   /** One publish to a handler carrying the event for all these users of it. */
   async toHandler(handler: string, users: string[], event: RoutedEvent): Promise<void> {
-    await this.#cache.publish(handlerChannel(handler), JSON.stringify({ users, event }));
+    const payload = JSON.stringify({ users, event } satisfies Routed);
+    await this.#cache.publish(handlerChannel(handler), payload);
   }
 
   /** Listens on this handler's channel. */
