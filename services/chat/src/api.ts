@@ -5,10 +5,16 @@ import { z } from 'zod';
 import { clientRateLimit, idempotency, parseInput, type Cache, type HttpApp } from '@platform/kit';
 import type { AssetService } from './assets.ts';
 import { bearerToken, type Tokens } from './auth.ts';
-import { directConversationId, USER_ID } from './domain/conversation.ts';
+import {
+  directConversationId,
+  groupConversationId,
+  GROUP_ID,
+  USER_ID,
+} from './domain/conversation.ts';
 import { hashPassword, verifyPassword } from './domain/password.ts';
 import { TIME_ID } from './domain/time-id.ts';
 import { chatError } from './errors.ts';
+import type { Groups } from './groups.ts';
 import type { MessageService } from './messages.ts';
 import type { PresenceService } from './presence.ts';
 import type { ConversationIndex } from './store/conversation-index.store.ts';
@@ -27,6 +33,11 @@ const historyQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+const groupBody = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  members: z.array(z.string().regex(USER_ID, 'expected user ids')).max(10_000),
+});
+
 const pendingQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 const conversationsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
@@ -39,6 +50,7 @@ export interface ApiDeps {
   presence: PresenceService;
   conversations: ConversationIndex;
   assets: AssetService;
+  groups: Groups;
   cache: Cache;
   passwordLogN: number;
   signInRateLimit: number;
@@ -51,15 +63,15 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** The REST API: users, sessions, sending and reading messages. */
+/** The REST API: users, sessions, groups, sending and reading messages. */
 export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   const { app } = http;
-  const { users, tokens, messages, presence, conversations, assets, cache } = deps;
-  const sendBody = z.strictObject({
-    conversationId: z.string().min(1).max(80),
+  const { users, tokens, messages, groups, presence, conversations, assets, cache } = deps;
+  const groupSendBody = z.strictObject({
     clientSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
     body: z.string().min(1).max(deps.maxBodyChars),
   });
+  const sendBody = groupSendBody.extend({ conversationId: z.string().min(1).max(80) });
 
   const authenticated: RequestHandler = async (req, res, next) => {
     const token = req.headers.authorization === undefined ? undefined : bearerToken(req);
@@ -122,6 +134,33 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     },
   );
 
+  /** A group of the caller and these users; the caller is always a member. */
+  app.post('/groups', authenticated, async (req, res) => {
+    const body = parseInput(groupBody, req.body);
+    res.status(201).json(await groups.create(res.locals.userId, body.name, body.members));
+  });
+
+  app.get('/groups/:id', authenticated, async (req, res) => {
+    res.json(await groups.get(res.locals.userId, String(req.params.id)));
+  });
+
+  /** Sending into a group: stored, on the fan-out topic, then answered; idempotent by clientSeq. */
+  app.post(
+    '/groups/:id/messages',
+    authenticated,
+    idempotency({ cache, scope: 'chat:group-messages' }),
+    async (req, res) => {
+      const id = String(req.params.id);
+      if (!GROUP_ID.test(id)) throw chatError('group_not_found', { field: 'id' });
+      const body = parseInput(groupSendBody, req.body);
+      const { message, duplicate } = await messages.send(res.locals.userId, {
+        ...body,
+        conversationId: groupConversationId(id),
+      });
+      res.status(duplicate ? 200 : 201).json({ ...message, duplicate });
+    },
+  );
+
   app.get('/conversations/:id/messages', authenticated, async (req, res) => {
     const query = parseInput(historyQuery, req.query, 'query');
     const page = await messages.history(
@@ -132,6 +171,11 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     );
     const next = page.length === query.limit ? page.at(-1)!.messageId : null;
     res.json({ messages: page, next });
+  });
+
+  /** Every member's delivered and read watermarks: how a large group's sender sees receipts. */
+  app.get('/conversations/:id/receipts', authenticated, async (req, res) => {
+    res.json({ receipts: await messages.receipts(res.locals.userId, String(req.params.id)) });
   });
 
   app.get('/users/:id/pending', authenticated, async (req, res) => {

@@ -7,6 +7,8 @@ describe('chat configuration', () => {
     expect(config.ADMIN_PORT).toBe(9121);
     expect(config.TOKEN_SECRET).toBe(DEFAULT_TOKEN_SECRET);
     expect(config.HANDLER_ID).toMatch(/^[\w.-]{1,64}$/);
+    expect(config.MAX_GROUP_MEMBERS).toBe(500);
+    expect(config.GROUP_CACHE_MS).toBe(5_000);
   });
 
   test.each([
@@ -15,6 +17,8 @@ describe('chat configuration', () => {
     ['HEARTBEAT_MS', '10'],
     ['ADMIN_PORT', '70000'],
     ['PASSWORD_HASH_LOG_N', '30'],
+    ['MAX_GROUP_MEMBERS', '1'],
+    ['GROUP_CACHE_MS', '-1'],
   ])('a bad %s is named', (variable, value) => {
     expect(() => parseChatConfig({ [variable]: value })).toThrow(
       new RegExp(`^invalid configuration: ${variable}: `),

@@ -61,6 +61,12 @@ export const configSchema = z.object({
       'audio/ogg',
       'application/pdf',
     ]),
+  /** Members of a group at most, its creator included. */
+  MAX_GROUP_MEMBERS: env.positiveInt(500).pipe(z.number().min(2).max(10_000)),
+  /** How long a process trusts a group's member list (members never change once created). */
+  GROUP_CACHE_MS: env.number(5_000).pipe(z.number().min(0).max(600_000)),
+  /** Groups up to this size send receipts to the sender and typing to members; larger ones not. */
+  GROUP_RECEIPTS_MAX_MEMBERS: env.positiveInt(32).pipe(z.number().max(10_000)),
   /** On SIGTERM, connections are closed gradually over this long. */
   DRAIN_GRACE_MS: env.positiveInt(20_000).pipe(z.number().max(600_000)),
 });

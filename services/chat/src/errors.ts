@@ -15,6 +15,9 @@ export const chatErrors = {
   empty_asset: { status: 400, message: 'an asset needs at least one byte' },
   invalid_asset_id: { status: 400, message: 'expected a SHA-256 in lower-case hex' },
   asset_not_found: { status: 404, message: 'no such asset' },
+  group_not_found: { status: 404, message: 'no such group' },
+  too_many_members: { status: 400, message: 'a group has too many members' },
+  unknown_users: { status: 400, message: 'some members are not users' },
 } as const;
 
 export type ChatErrorCode = keyof typeof chatErrors;

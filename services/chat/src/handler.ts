@@ -4,7 +4,6 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AppError, type Logger } from '@platform/kit';
 import { bearerToken, CHAT_PROTOCOL, type Tokens } from './auth.ts';
 import type { Directory } from './directory.ts';
-import { peerOf } from './domain/conversation.ts';
 import {
   CLIENT_EVENT_TYPES,
   clientEventSchema,
@@ -14,7 +13,7 @@ import {
   type ServerEvent,
 } from './domain/events.ts';
 import { SendQueue, type FrameKind } from './domain/send-queue.ts';
-import { requireMember, type MessageService } from './messages.ts';
+import type { MessageService } from './messages.ts';
 import type { ChatMetrics } from './metrics.ts';
 import type { PresenceService } from './presence.ts';
 import type { Routed, Router } from './router.ts';
@@ -227,13 +226,16 @@ export class ConnectionPlane {
       });
   }
 
+  /** A forward for one user (`{user, event}`) or, from group fan-out, many (`{users, event}`). */
   #onRouted(routed: Routed): void {
-    const connections = this.#byUser.get(routed.user);
-    if (!connections) return;
-    for (const connection of connections) {
-      if (routed.event.type === 'message') connection.deliver(routed.event);
-      else
-        connection.send(routed.event, routed.event.type === 'typing' ? 'droppable' : 'essential');
+    for (const user of 'users' in routed ? routed.users : [routed.user]) {
+      const connections = this.#byUser.get(user);
+      if (!connections) continue;
+      for (const connection of connections) {
+        if (routed.event.type === 'message') connection.deliver(routed.event);
+        else
+          connection.send(routed.event, routed.event.type === 'typing' ? 'droppable' : 'essential');
+      }
     }
   }
 
@@ -449,13 +451,14 @@ export class Connection {
           await messages.readAck(this.user, event.conversationId, event.messageId);
           break;
         case 'typing':
-          requireMember(event.conversationId, this.user);
-          router.bestEffort(peerOf(event.conversationId, this.user), {
-            type: 'typing',
-            conversationId: event.conversationId,
-            userId: this.user,
-            typing: event.typing,
-          });
+          for (const peer of await messages.typingPeers(this.user, event.conversationId)) {
+            router.bestEffort(peer, {
+              type: 'typing',
+              conversationId: event.conversationId,
+              userId: this.user,
+              typing: event.typing,
+            });
+          }
           break;
         case 'presence_update':
           await presence.update(this.user, event.status);

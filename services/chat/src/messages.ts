@@ -1,12 +1,12 @@
 import type { Logger } from '@platform/kit';
-import { isMember, membersOf, peerOf } from './domain/conversation.ts';
+import { groupOf, peerOf } from './domain/conversation.ts';
 import type { ChatMessage } from './domain/events.ts';
 import { timeOfId, type TimeIdSource } from './domain/time-id.ts';
-import { chatError } from './errors.ts';
+import type { GroupMessageLog, Groups } from './groups.ts';
 import type { ChatMetrics } from './metrics.ts';
 import type { Router } from './router.ts';
 import type { ConversationIndex } from './store/conversation-index.store.ts';
-import type { MessageStore } from './store/message.store.ts';
+import type { MessageStore, Receipt } from './store/message.store.ts';
 
 export interface SendRequest {
   conversationId: string;
@@ -20,15 +20,20 @@ export interface SendOutcome {
 }
 
 /**
- * The one-to-one data plane: persist first, then route. A send is stored
- * (claim, conversation, recipient's pending) before it is acknowledged, and
- * forwarded only after that; acks update the stored state, then tell the sender.
+ * The data plane: persist first, then route. A send is stored (claim,
+ * conversation, a 1:1 recipient's pending) before it is acknowledged; a 1:1
+ * message is forwarded after that, a group message is put on the event log
+ * before the ack for the fan-out worker. Acks update the stored state, then
+ * tell the sender.
  */
 export class MessageService {
   readonly #store: MessageStore;
   readonly #conversations: ConversationIndex;
   readonly #ids: TimeIdSource;
   readonly #router: Router;
+  readonly #groups: Groups;
+  readonly #groupLog: GroupMessageLog;
+  readonly #groupReceiptsMax: number;
   readonly #metrics: ChatMetrics;
   readonly #logger: Logger;
 
@@ -37,6 +42,10 @@ export class MessageService {
     conversations: ConversationIndex;
     ids: TimeIdSource;
     router: Router;
+    groups: Groups;
+    groupLog: GroupMessageLog;
+    /** Groups up to this size get receipts and typing forwarded to members; larger ones none. */
+    groupReceiptsMax: number;
     metrics: ChatMetrics;
     logger: Logger;
   }) {
@@ -44,15 +53,24 @@ export class MessageService {
     this.#conversations = deps.conversations;
     this.#ids = deps.ids;
     this.#router = deps.router;
+    this.#groups = deps.groups;
+    this.#groupLog = deps.groupLog;
+    this.#groupReceiptsMax = deps.groupReceiptsMax;
     this.#metrics = deps.metrics;
     this.#logger = deps.logger;
   }
 
-  /** Stores a message once per (conversation, sender, clientSeq); a resend gets the same ack. */
+  /**
+   * Stores a message once per (conversation, sender, clientSeq); a resend gets
+   * the same ack. A group message is published to the fan-out topic before
+   * this resolves, a resend publishes it again (the worker is idempotent), so
+   * a crash between store and publish is repaired by the client's resend.
+   */
   async send(sender: string, request: SendRequest): Promise<SendOutcome> {
     const { conversationId, clientSeq, body } = request;
-    requireMember(conversationId, sender);
-    const recipient = peerOf(conversationId, sender);
+    await this.#groups.requireMember(conversationId, sender);
+    const group = groupOf(conversationId) !== undefined;
+    const recipient = group ? undefined : peerOf(conversationId, sender);
 
     const claim = await this.#store.claimSend(conversationId, sender, clientSeq, {
       messageId: this.#ids.next(),
@@ -69,8 +87,12 @@ export class MessageService {
       sentAt: claim.sentAt,
     };
     if (!stored) await this.#store.write(message, recipient);
-    // On resends too, so an index write lost to a crash is made up.
-    await this.#conversations.record(conversationId, [sender, recipient], message.sentAt);
+    // On resends too, so an index write lost to a crash is made up. The index
+    // is of one-to-one conversations: their peers are the contacts presence tells.
+    if (recipient) {
+      await this.#conversations.record(conversationId, [sender, recipient], message.sentAt);
+    }
+    if (group) await this.#groupLog.publish(message);
     if (claim.first) this.#metrics.sent.inc();
     else this.#metrics.duplicates.inc();
 
@@ -85,6 +107,8 @@ export class MessageService {
    * is left to the pending pull.
    */
   async forward(message: ChatMessage): Promise<void> {
+    // Group messages went to the event log in send(); the fan-out worker routes them.
+    if (groupOf(message.conversationId) !== undefined) return;
     const recipient = peerOf(message.conversationId, message.sender);
     try {
       await this.#router.toUser(recipient, { type: 'message', ...message });
@@ -95,7 +119,9 @@ export class MessageService {
 
   /** The recipient has the message: off its pending list, the watermark moves, the sender hears. */
   async deliveryAck(user: string, conversationId: string, messageId: string): Promise<void> {
-    requireMember(conversationId, user);
+    const members = await this.#groups.requireMember(conversationId, user);
+    // A fan-out record delivered again must not re-create this pending row.
+    if (groupOf(conversationId) !== undefined) await this.#store.markFanoutDone(messageId, [user]);
     const wasPending = await this.#store.isPending(user, messageId);
     await this.#store.removePending(user, messageId);
     if (wasPending) {
@@ -103,31 +129,54 @@ export class MessageService {
       this.#metrics.sendToDeliver.observe(Math.max(0, Date.now() - timeOfId(messageId)) / 1000);
     }
     if (await this.#store.advance(conversationId, user, 'delivered', messageId)) {
-      this.#router.bestEffort(peerOf(conversationId, user), {
-        type: 'receipt',
-        conversationId,
-        messageId,
-        userId: user,
-        status: 'delivered',
-      });
+      await this.#receipt(members, user, conversationId, messageId, 'delivered');
     }
   }
 
   async readAck(user: string, conversationId: string, messageId: string): Promise<void> {
-    requireMember(conversationId, user);
+    const members = await this.#groups.requireMember(conversationId, user);
     if (await this.#store.advance(conversationId, user, 'read', messageId)) {
-      this.#router.bestEffort(peerOf(conversationId, user), {
-        type: 'receipt',
-        conversationId,
-        messageId,
-        userId: user,
-        status: 'read',
-      });
+      await this.#receipt(members, user, conversationId, messageId, 'read');
     }
   }
 
+  /**
+   * Tells the sender a member moved its watermark: in 1:1 the peer; in a
+   * group of at most groupReceiptsMax members the message's sender, one
+   * receipt per member; in a larger group nobody (the watermarks are stored,
+   * a sender reads them on demand rather than getting hundreds of events).
+   */
+  async #receipt(
+    members: string[],
+    user: string,
+    conversationId: string,
+    messageId: string,
+    status: 'delivered' | 'read',
+  ): Promise<void> {
+    let to: string | undefined;
+    if (groupOf(conversationId) === undefined) to = peerOf(conversationId, user);
+    else if (members.length <= this.#groupReceiptsMax) {
+      to = (await this.#store.get(conversationId, messageId))?.sender;
+    }
+    if (to === undefined || to === user) return;
+    this.#router.bestEffort(to, {
+      type: 'receipt',
+      conversationId,
+      messageId,
+      userId: user,
+      status,
+    });
+  }
+
+  /** Who hears a member typing: the peer, the other members of a small group, or nobody. */
+  async typingPeers(user: string, conversationId: string): Promise<string[]> {
+    const members = await this.#groups.requireMember(conversationId, user);
+    if (groupOf(conversationId) !== undefined && members.length > this.#groupReceiptsMax) return [];
+    return members.filter((member) => member !== user);
+  }
+
   async history(user: string, conversationId: string, after: string | undefined, limit: number) {
-    requireMember(conversationId, user);
+    await this.#groups.requireMember(conversationId, user);
     return this.#store.history(conversationId, after, limit);
   }
 
@@ -135,17 +184,14 @@ export class MessageService {
     return this.#store.pending(user, limit);
   }
 
-  receipts(user: string, conversationId: string) {
-    requireMember(conversationId, user);
-    return Promise.all(
-      membersOf(conversationId)!.map((m) => this.#store.receipt(conversationId, m)),
+  /** Each member's delivered and read watermarks, in member order (null: nothing acked yet). */
+  async receipts(user: string, conversationId: string): Promise<Receipt[]> {
+    const members = await this.#groups.requireMember(conversationId, user);
+    const stored = new Map(
+      (await this.#store.receipts(conversationId, members.length)).map((r) => [r.userId, r]),
+    );
+    return members.map(
+      (userId) => stored.get(userId) ?? { userId, deliveredUpTo: null, readUpTo: null },
     );
   }
-}
-
-/** Refuses a conversation the user is not in, or an id that is not a conversation. */
-export function requireMember(conversationId: string, user: string): void {
-  if (!membersOf(conversationId))
-    throw chatError('invalid_conversation', { field: 'conversationId' });
-  if (!isMember(conversationId, user)) throw chatError('not_a_member', { field: 'conversationId' });
 }

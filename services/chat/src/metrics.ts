@@ -78,5 +78,21 @@ export function chatMetrics(metrics: Metrics, handler: string) {
       help: 'Connections closed by a drain.',
       registers,
     }),
+    fanoutDeliveries: new Counter({
+      name: 'chat_fanout_deliveries_total',
+      help: 'Group message deliveries to members published to their handlers by the fan-out worker.',
+      registers,
+    }),
+    fanoutBatches: new Counter({
+      name: 'chat_fanout_batches_total',
+      help: 'Handler publishes by the fan-out worker (one per destination handler and message).',
+      registers,
+    }),
+    fanoutSeconds: new Histogram({
+      name: 'chat_fanout_seconds',
+      help: "From a group message being stored to the fan-out worker's handler publishes done.",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
   };
 }

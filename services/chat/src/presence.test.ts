@@ -33,7 +33,7 @@ async function setUp() {
     cacheMs: 0,
     now: () => now,
   });
-  const sent: Routed[] = [];
+  const sent: { user: string; event: Routed['event'] }[] = [];
   const router = {
     bestEffort: (user: string, event: Routed['event']) => sent.push({ user, event }),
   } as unknown as Router;

@@ -2,11 +2,13 @@ import type { Cache, Logger } from '@platform/kit';
 import { handlerChannel, type Directory } from './directory.ts';
 import type { ServerEvent } from './domain/events.ts';
 
-/** What one handler forwards to another: an event for one of its users. */
-export interface Routed {
-  user: string;
-  event: Extract<ServerEvent, { type: 'message' | 'receipt' | 'typing' | 'presence' }>;
-}
+type RoutedEvent = Extract<ServerEvent, { type: 'message' | 'receipt' | 'typing' | 'presence' }>;
+
+/**
+ * What is forwarded to a handler: an event for one of its users, or (group
+ * fan-out, one publish per handler) for several of them.
+ */
+export type Routed = { user: string; event: RoutedEvent } | { users: string[]; event: RoutedEvent };
 
 /**
  * Forwards events to the handlers holding a user's connections, over one
@@ -25,7 +27,7 @@ export class Router {
   }
 
   /** Publishes to each of the user's handlers; false when the user is on none. */
-  async toUser(user: string, event: Routed['event']): Promise<boolean> {
+  async toUser(user: string, event: RoutedEvent): Promise<boolean> {
     const handlers = await this.#directory.handlersOf(user);
     const payload = JSON.stringify({ user, event } satisfies Routed);
     await Promise.all(
@@ -35,10 +37,16 @@ export class Router {
   }
 
   /** Same, but a failure is logged rather than thrown: the stored state is already right. */
-  bestEffort(user: string, event: Routed['event']): void {
+  bestEffort(user: string, event: RoutedEvent): void {
     this.toUser(user, event).catch((error: unknown) =>
       this.#logger.warn({ err: error, type: event.type }, 'forward failed'),
     );
+  }
+
+  /** One publish to a handler carrying the event for all these users of it. */
+  async toHandler(handler: string, users: string[], event: RoutedEvent): Promise<void> {
+    const payload = JSON.stringify({ users, event } satisfies Routed);
+    await this.#cache.publish(handlerChannel(handler), payload);
   }
 
   /** Listens on this handler's channel. */

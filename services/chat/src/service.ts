@@ -16,6 +16,8 @@ import { DEFAULT_TOKEN_SECRET, type Config } from './config.ts';
 import { Directory } from './directory.ts';
 import { TimeIdSource } from './domain/time-id.ts';
 import { Drainer } from './drain.ts';
+import { startFanout } from './fanout.ts';
+import { GroupMessageLog, Groups } from './groups.ts';
 import { CLOSE, ConnectionPlane } from './handler.ts';
 import { MessageService } from './messages.ts';
 import { chatMetrics } from './metrics.ts';
@@ -23,11 +25,12 @@ import { PresenceService } from './presence.ts';
 import { Router } from './router.ts';
 import { AssetStore } from './store/asset.store.ts';
 import { ConversationIndex } from './store/conversation-index.store.ts';
+import { GroupStore } from './store/group.store.ts';
 import { MessageStore } from './store/message.store.ts';
 import { PresenceStore } from './store/presence.store.ts';
 import { UserStore } from './store/user.store.ts';
 
-export const ROLES = ['api', 'handler'] as const;
+export const ROLES = ['api', 'handler', 'fanout'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RunningChat {
@@ -43,9 +46,11 @@ export interface RunningChat {
 
 /**
  * Starts the chat processes on PORT: `api` is the REST API (users,
- * sessions, messages); `handler` adds the WebSocket endpoint /ws and the
- * admin contract on ADMIN_PORT. Both need the stores, since a handler
- * persists what its clients send before routing it.
+ * sessions, groups, messages); `handler` adds the WebSocket endpoint /ws and
+ * the admin contract on ADMIN_PORT; `fanout` is the group fan-out worker (a
+ * consumer on the group-message topic; PORT answers probes and metrics). All
+ * need the stores, since a handler persists what its clients send before
+ * routing it.
  */
 export async function runChat(config: Config, roles: Role[]): Promise<RunningChat> {
   const { logger, metrics, lifecycle, infra } = openService('chat', roles, config);
@@ -54,6 +59,8 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
 
   const users = new UserStore(infra.relational);
   await users.migrate();
+  const groupStore = new GroupStore(infra.relational);
+  await groupStore.migrate();
   const store = new MessageStore(infra.wideColumn);
   await store.define();
   const conversations = new ConversationIndex(infra.wideColumn);
@@ -64,6 +71,9 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
   if (config.TOKEN_SECRET === DEFAULT_TOKEN_SECRET && !isEmbedded(config)) {
     logger.warn('TOKEN_SECRET is the public default: anyone can sign in as anyone');
   }
+  if (!config.KAFKA_BROKERS && !isEmbedded(config)) {
+    logger.warn('KAFKA_BROKERS is unset: group messages reach only a fanout role in this process');
+  }
   const tokens = new Tokens(config.TOKEN_SECRET, config.TOKEN_TTL_SECONDS);
   const directory = new Directory({
     cache: infra.cache,
@@ -72,11 +82,20 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     cacheMs: config.DIRECTORY_CACHE_MS,
   });
   const router = new Router(infra.cache, directory, logger);
+  const groups = new Groups({
+    store: groupStore,
+    maxMembers: config.MAX_GROUP_MEMBERS,
+    cacheMs: config.GROUP_CACHE_MS,
+  });
+  const groupLog = new GroupMessageLog(infra.eventLog);
   const messages = new MessageService({
     store,
     conversations,
     ids: new TimeIdSource(),
     router,
+    groups,
+    groupLog,
+    groupReceiptsMax: config.GROUP_RECEIPTS_MAX_MEMBERS,
     metrics: domainMetrics,
     logger,
   });
@@ -99,12 +118,13 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     maxBytes: config.MAX_ASSET_BYTES,
     types: config.ASSET_TYPES,
   });
-  const readiness = {
+  const readiness: Record<string, () => Promise<void>> = {
     cache: infra.readiness.cache!,
     relational: infra.readiness.relational!,
     wideColumn: infra.readiness.wideColumn!,
     objectStore: infra.readiness.objectStore!,
   };
+  if (roles.includes('fanout')) readiness.eventLog = infra.readiness.eventLog!;
 
   const http = createHttpApp({ logger, metrics, readiness, rawBodyPaths: [ASSETS_PATH] });
   if (roles.includes('api')) {
@@ -112,6 +132,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
       users,
       tokens,
       messages,
+      groups,
       presence,
       conversations,
       assets,
@@ -134,6 +155,21 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     lifecycle,
     stop: () => lifecycle.shutdown(),
   };
+  if (roles.includes('fanout')) {
+    const fanout = await startFanout({
+      infra,
+      groups,
+      groupLog,
+      store,
+      directory,
+      router,
+      metrics: domainMetrics,
+      registry: metrics,
+      logger,
+      onStopped: (error) => lifecycle.fail('fanout', error),
+    });
+    lifecycle.onShutdown('fanout', () => fanout.close());
+  }
   if (!roles.includes('handler')) return running;
 
   const plane = new ConnectionPlane({

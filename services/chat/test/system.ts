@@ -26,6 +26,8 @@ const QUICK = {
 
 export interface ChatSystem {
   handlers: ChatProcess[];
+  /** The process running the group fan-out worker, when asked for (embedded: the one process). */
+  fanout: ChatProcess | undefined;
   env: Record<string, string>;
   /** Starts one more handler process on the same servers. */
   addHandler(name: string): Promise<ChatProcess>;
@@ -35,6 +37,7 @@ export interface ChatSystem {
 /** The environment of a chat process on those servers, and how to drop its data. */
 export async function systemEnv(
   servers: Servers,
+  options: { kafka?: boolean } = {},
 ): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
   // Empty counts as unset: whatever servers the test's own environment names, these decide.
   const env: Record<string, string> = {
@@ -61,6 +64,8 @@ export async function systemEnv(
       NAME_PREFIX: `chat-test-${randomBytes(4).toString('hex')}.`,
       OBJECT_STORE_DIR: mkdtempSync(join(tmpdir(), 'chat-objects-')),
     });
+    // Topics and consumer groups get the NAME_PREFIX too.
+    if (options.kafka) env.KAFKA_BROKERS = serverAddress('KAFKA_BROKERS');
     if (servers === 'real-cluster') {
       env.REDIS_URL = '';
       env.REDIS_CLUSTER_NODES = serverAddress('REDIS_CLUSTER_NODES');
@@ -74,13 +79,21 @@ export async function systemEnv(
  * on SQLite, the in-process cache and object store; real is `handlers` processes on Redis
  * (standalone, or the cluster), Cassandra and MySQL (a scratch database, a
  * key prefix of its own) and a scratch object-store folder, the first also
- * serving the REST API.
+ * serving the REST API. With `fanout`, the group fan-out worker runs too: its
+ * own process on real servers (with Kafka), in the one process when embedded.
  */
-export async function startSystem(servers: Servers, handlers = 2): Promise<ChatSystem> {
-  const { env, drop } = await systemEnv(servers);
+export async function startSystem(
+  servers: Servers,
+  handlers = 2,
+  options: { fanout?: boolean; env?: Record<string, string> } = {},
+): Promise<ChatSystem> {
+  const { env, drop } = await systemEnv(servers, { kafka: options.fanout === true });
+  Object.assign(env, options.env);
   const started: ChatProcess[] = [];
+  const embeddedFanout = servers === 'embedded' && options.fanout === true;
   const addHandler = async (name: string) => {
-    const roles = started.length === 0 ? 'api,handler' : 'handler';
+    const first = embeddedFanout ? 'api,handler,fanout' : 'api,handler';
+    const roles = started.length === 0 ? first : 'handler';
     const process = await startChat(
       name,
       roles,
@@ -91,12 +104,19 @@ export async function startSystem(servers: Servers, handlers = 2): Promise<ChatS
     return process;
   };
   for (let i = 1; i <= (servers === 'embedded' ? 1 : handlers); i++) await addHandler(`h${i}`);
+  let fanout = embeddedFanout ? started[0] : undefined;
+  const workers: ChatProcess[] = [];
+  if (options.fanout && !embeddedFanout) {
+    const ports = { port: await freePort(), adminPort: await freePort() };
+    workers.push((fanout = await startChat('fanout', 'fanout', ports, env)));
+  }
   return {
     handlers: started,
+    fanout,
     env,
     addHandler,
     async stop() {
-      await Promise.all(started.map((p) => p.kill('SIGKILL')));
+      await Promise.all([...started, ...workers].map((p) => p.kill('SIGKILL')));
       await drop();
     },
   };

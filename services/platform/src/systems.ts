@@ -120,10 +120,18 @@ export const SYSTEMS: SystemSpec[] = [
         port: 9122,
         env: { PORT: '9122', ADMIN_PORT: '9123', HANDLER_ID: 'handler-2' },
       },
+      // The group fan-out worker: a Kafka consumer; its port answers probes and metrics only.
+      {
+        name: 'fanout',
+        role: 'fanout',
+        port: 9124,
+        env: { PORT: '9124', HANDLER_ID: 'fanout' },
+      },
     ],
     async runInProcess() {
       const { readConfig, runChat, ROLES } = await import('@platform/chat');
-      // One handler, its admin contract on ADMIN_PORT (9121), which no other system uses.
+      // One handler and the fan-out worker, the admin contract on ADMIN_PORT (9121), which no
+      // other system uses.
       return (await runChat(readConfig(), [...ROLES])).lifecycle;
     },
   },

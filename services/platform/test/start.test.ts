@@ -275,12 +275,14 @@ describe('npm start', () => {
 
   it('runs one process per service when every server address is set', async () => {
     const { child, banner } = await launch(await realServers());
-    expect(banner).toContain('one process per service (13 processes)');
+    expect(banner).toContain('one process per service (14 processes)');
     const groups = childGroups(child.pid!);
-    expect(groups).toHaveLength(13);
+    expect(groups).toHaveLength(14);
     for (const group of groups) expect(group.pgid).toBe(group.pid);
-    // Internal ports: the URL shortener's and hotel booking's workers, chat's two handlers.
-    for (const port of [9101, 9102, 9103, 9111, 9112, 9113, 9114, 9115, 8085, 9121, 9122, 9123]) {
+    // Internal ports: the URL shortener's and hotel booking's workers, chat's two handlers and
+    // its fan-out worker.
+    const internal = [9101, 9102, 9103, 9111, 9112, 9113, 9114, 9115, 8085, 9121, 9122, 9123, 9124];
+    for (const port of internal) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       expect([port, listeningAddresses(port)]).toEqual([port, ['127.0.0.1']]);
     }
@@ -293,7 +295,7 @@ describe('npm start', () => {
     await expect(fetch(`${NAVIGATION}/healthz`)).rejects.toThrow();
     await expect(fetch('http://127.0.0.1:9101/healthz')).rejects.toThrow();
     await expect(fetch(`${HOTELS}/healthz`)).rejects.toThrow();
-    for (const port of [9111, 9112, 9113, 9114, 9115, 8085, 9121, 9122, 9123]) {
+    for (const port of [9111, 9112, 9113, 9114, 9115, 8085, 9121, 9122, 9123, 9124]) {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     }
   });

@@ -1,4 +1,11 @@
-import { directConversationId, isMember, membersOf, peerOf } from './conversation.ts';
+import {
+  directConversationId,
+  groupConversationId,
+  groupOf,
+  isMember,
+  membersOf,
+  peerOf,
+} from './conversation.ts';
 
 describe('one-to-one conversations', () => {
   test('the id is the same whoever starts it, and names its two members', () => {
@@ -17,5 +24,24 @@ describe('one-to-one conversations', () => {
     }
     expect(() => directConversationId('alice', 'alice')).toThrow();
     expect(() => directConversationId('alice', 'a-b')).toThrow();
+  });
+});
+
+describe('group conversations', () => {
+  test('grp-<id> names its group, and is not a one-to-one conversation', () => {
+    const id = groupConversationId('0123456789abcdef');
+    expect(id).toBe('grp-0123456789abcdef');
+    expect(groupOf(id)).toBe('0123456789abcdef');
+    expect(membersOf(id)).toBeUndefined();
+    for (const other of [
+      'grp-',
+      'grp-0123',
+      'grp-0123456789ABCDEF',
+      'dm-a-b',
+      'x-grp-0123456789abcdef',
+    ]) {
+      expect(groupOf(other)).toBeUndefined();
+    }
+    expect(() => groupConversationId('nope')).toThrow();
   });
 });

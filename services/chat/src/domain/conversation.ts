@@ -27,3 +27,18 @@ export function peerOf(conversationId: string, userId: string): string {
   const [a, b] = membersOf(conversationId)!;
   return a === userId ? b : a;
 }
+
+/** Group ids are made like user ids: lower-case hex. */
+export const GROUP_ID = /^[0-9a-f]{16}$/;
+const GROUP = /^grp-([0-9a-f]{16})$/;
+
+/** A group's conversation: `grp-<group id>`. */
+export function groupConversationId(groupId: string): string {
+  if (!GROUP_ID.test(groupId)) throw new Error('not a group id');
+  return `grp-${groupId}`;
+}
+
+/** The group a conversation id names, or undefined when it is not a group conversation. */
+export function groupOf(conversationId: string): string | undefined {
+  return GROUP.exec(conversationId)?.[1];
+}

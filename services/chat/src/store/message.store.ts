@@ -1,5 +1,6 @@
 import type { TableSpec, WideColumn, WideRow } from '@platform/kit';
 import type { ChatMessage } from '../domain/events.ts';
+import { forEachLimited } from '../domain/fanout-plan.ts';
 
 const MESSAGES: TableSpec = {
   name: 'chat_messages_by_conversation',
@@ -57,6 +58,25 @@ const RECEIPTS: TableSpec = {
   clustering: [{ column: 'user_id', order: 'asc' }],
 };
 
+/**
+ * Group fan-out's memory of (message, member): the member's pending row was
+ * written, or the member acknowledged the message. A redelivered record skips
+ * these members, so it neither re-creates an acknowledged pending row nor
+ * delivers again. Kept for as long as a redelivery can come.
+ */
+const FANOUT_DONE: TableSpec = {
+  name: 'chat_fanout_done',
+  columns: {
+    message_id: 'text',
+    user_id: 'text',
+  },
+  partitionKey: ['message_id'],
+  clustering: [{ column: 'user_id', order: 'asc' }],
+};
+
+const FANOUT_DONE_TTL_SECONDS = 7 * 86_400;
+const WRITE_CONCURRENCY = 32;
+
 export interface Receipt {
   userId: string;
   deliveredUpTo: string | null;
@@ -72,7 +92,7 @@ export class MessageStore {
   }
 
   define(): Promise<void> {
-    return this.#db.defineTables([MESSAGES, PENDING, SEND_KEYS, RECEIPTS]);
+    return this.#db.defineTables([MESSAGES, PENDING, SEND_KEYS, RECEIPTS, FANOUT_DONE]);
   }
 
   /**
@@ -113,18 +133,40 @@ export class MessageStore {
     return row && toMessage(row);
   }
 
-  /** Writes the message to its conversation and to the recipient's pending messages. */
-  async write(message: ChatMessage, recipient: string): Promise<void> {
-    const row = {
-      conversation_id: message.conversationId,
-      message_id: message.messageId,
-      sender: message.sender,
-      client_seq: message.clientSeq,
-      body: message.body,
-      sent_at: message.sentAt,
-    };
+  /**
+   * Writes the message to its conversation and to the recipient's pending
+   * messages; a group message (no recipient) only to its conversation, the
+   * fan-out worker writes its members' pending rows.
+   */
+  async write(message: ChatMessage, recipient: string | undefined): Promise<void> {
+    const row = messageRow(message);
     await this.#db.insert(MESSAGES.name, row);
-    await this.#db.insert(PENDING.name, { ...row, user_id: recipient });
+    if (recipient !== undefined)
+      await this.#db.insert(PENDING.name, { ...row, user_id: recipient });
+  }
+
+  /** The message in each of these users' pending messages. */
+  async writePending(message: ChatMessage, users: string[]): Promise<void> {
+    const row = messageRow(message);
+    await forEachLimited(users, WRITE_CONCURRENCY, async (user) => {
+      await this.#db.insert(PENDING.name, { ...row, user_id: user });
+    });
+  }
+
+  /** The members group fan-out has handled for a message (pending row written, or acknowledged). */
+  async fanoutDone(messageId: string, limit: number): Promise<Set<string>> {
+    const rows = await this.#db.select(FANOUT_DONE.name, { message_id: messageId }, { limit });
+    return new Set(rows.map((row) => row.user_id as string));
+  }
+
+  async markFanoutDone(messageId: string, users: string[]): Promise<void> {
+    await forEachLimited(users, WRITE_CONCURRENCY, async (user) => {
+      await this.#db.insert(
+        FANOUT_DONE.name,
+        { message_id: messageId, user_id: user },
+        { ttlSeconds: FANOUT_DONE_TTL_SECONDS },
+      );
+    });
   }
 
   /** A page of a conversation after a message id (exclusive), in server order. */
@@ -163,6 +205,20 @@ export class MessageStore {
     };
   }
 
+  /** Every member's watermarks in a conversation (members who never acked have no row). */
+  async receipts(conversationId: string, limit: number): Promise<Receipt[]> {
+    const rows = await this.#db.select(
+      RECEIPTS.name,
+      { conversation_id: conversationId },
+      { limit },
+    );
+    return rows.map((row) => ({
+      userId: row.user_id as string,
+      deliveredUpTo: (row.delivered_up_to as string | null | undefined) ?? null,
+      readUpTo: (row.read_up_to as string | null | undefined) ?? null,
+    }));
+  }
+
   /**
    * Moves a member's delivered or read watermark forward, never back. Two
    * acks racing may both read the old value; the later id can then lose to the
@@ -185,6 +241,17 @@ export class MessageStore {
     });
     return true;
   }
+}
+
+function messageRow(message: ChatMessage): WideRow {
+  return {
+    conversation_id: message.conversationId,
+    message_id: message.messageId,
+    sender: message.sender,
+    client_seq: message.clientSeq,
+    body: message.body,
+    sent_at: message.sentAt,
+  };
 }
 
 function toMessage(row: WideRow): ChatMessage {
