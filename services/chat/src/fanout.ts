@@ -1,4 +1,10 @@
-import { decodeEvent, Gauge, type Infra, type Logger, type Metrics } from '@platform/kit';
+import {
+  consumerLagGauge,
+  decodeEvent,
+  type Infra,
+  type Logger,
+  type Metrics,
+} from '@platform/kit';
 import type { Directory } from './directory.ts';
 import { groupOf } from './domain/conversation.ts';
 import type { ChatMessage } from './domain/events.ts';
@@ -43,13 +49,13 @@ export interface FanoutDeps {
  */
 export async function startFanout(deps: FanoutDeps): Promise<{ close(): Promise<void> }> {
   const { infra, logger } = deps;
-  new Gauge({
+  consumerLagGauge({
     name: 'chat_fanout_lag',
     help: 'Group-message records on the log not yet committed by the fan-out group.',
-    registers: [deps.registry.registry],
-    collect: async function (this: Gauge) {
-      this.set(await infra.eventLog.lag(FANOUT_GROUP, GROUP_TOPIC).catch(() => NaN));
-    },
+    registry: deps.registry.registry,
+    eventLog: infra.eventLog,
+    group: FANOUT_GROUP,
+    topic: GROUP_TOPIC,
   });
 
   await deps.groupLog.ensureTopic();

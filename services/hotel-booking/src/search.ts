@@ -1,6 +1,6 @@
 import {
   Counter,
-  Gauge,
+  consumerLagGauge,
   decodeEvent,
   type EventLog,
   type IndexSpec,
@@ -92,13 +92,13 @@ export class HotelIndexer {
       labelNames: ['outcome'],
       registers,
     });
-    new Gauge({
+    consumerLagGauge({
       name: 'hotelbooking_search_indexer_lag',
       help: 'Hotel events on the log not yet committed by the search indexer group.',
-      registers,
-      collect: async function (this: Gauge) {
-        this.set(await deps.eventLog.lag(SEARCH_GROUP, TOPICS.hotels).catch(() => NaN));
-      },
+      registry: deps.metrics.registry,
+      eventLog: deps.eventLog,
+      group: SEARCH_GROUP,
+      topic: TOPICS.hotels,
     });
   }
 

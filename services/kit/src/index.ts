@@ -114,6 +114,7 @@ export {
   Gauge,
   Histogram,
   LATENCY_BUCKETS,
+  consumerLagGauge,
   createMetrics,
   type Metrics,
 } from './telemetry/metrics.ts';

@@ -1,6 +1,6 @@
 import {
   Counter,
-  Gauge,
+  consumerLagGauge,
   createHttpApp,
   decodeEvent,
   serveApp,
@@ -55,13 +55,13 @@ export async function startClickAggregator(deps: {
     help: 'Events on the clicks topic of an unknown type or version, or malformed; not counted.',
     registers: [metrics.registry],
   });
-  new Gauge({
+  consumerLagGauge({
     name: 'urlshortener_click_aggregator_lag',
     help: 'Click events on the log not yet committed by the aggregator group.',
-    registers: [metrics.registry],
-    collect: async function (this: Gauge) {
-      this.set(await infra.eventLog.lag(AGGREGATOR_GROUP, CLICKS_TOPIC).catch(() => NaN));
-    },
+    registry: metrics.registry,
+    eventLog: infra.eventLog,
+    group: AGGREGATOR_GROUP,
+    topic: CLICKS_TOPIC,
   });
 
   await infra.eventLog.createTopic(CLICKS_TOPIC, { partitions: 6 });

@@ -1,6 +1,6 @@
 import {
   Counter,
-  Gauge,
+  consumerLagGauge,
   decodeEvent,
   type EventLog,
   type Logger,
@@ -132,13 +132,13 @@ export class Notifier {
       labelNames: ['kind'],
       registers,
     });
-    new Gauge({
+    consumerLagGauge({
       name: 'hotelbooking_notifier_lag',
       help: 'Booking events on the log not yet committed by the notifier group.',
-      registers,
-      collect: async function (this: Gauge) {
-        this.set(await deps.eventLog.lag(NOTIFIER_GROUP, TOPICS.bookings).catch(() => NaN));
-      },
+      registry: deps.metrics.registry,
+      eventLog: deps.eventLog,
+      group: NOTIFIER_GROUP,
+      topic: TOPICS.bookings,
     });
   }
 

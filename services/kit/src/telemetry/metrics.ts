@@ -1,4 +1,5 @@
-import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, Histogram, collectDefaultMetrics } from 'prom-client';
+import type { EventLog } from '../ports/event-log/event-log.ts';
 
 export { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
 
@@ -32,4 +33,28 @@ export function createMetrics(service: string): Metrics {
   });
 
   return { registry, httpDuration };
+}
+
+/**
+ * A gauge of the records on a topic that a consumer group has not committed,
+ * asked of the event log at each scrape. NaN when the log cannot say (a broker
+ * down), so a dashboard shows a gap rather than a made-up zero.
+ */
+export function consumerLagGauge(options: {
+  name: string;
+  help: string;
+  registry: Registry;
+  eventLog: Pick<EventLog, 'lag'>;
+  group: string;
+  topic: string;
+}): Gauge {
+  const { eventLog, group, topic } = options;
+  return new Gauge({
+    name: options.name,
+    help: options.help,
+    registers: [options.registry],
+    collect: async function (this: Gauge) {
+      this.set(await eventLog.lag(group, topic).catch(() => NaN));
+    },
+  });
 }
