@@ -32,6 +32,51 @@ export function wideColumnContract(name: string, open: () => Promise<WideColumn>
       await store.close();
     });
 
+    it('adds the columns a newer spec declares to a table an older one made', async () => {
+      const v1: TableSpec = {
+        name: `evolving_${suffix}`,
+        columns: { id: 'text', at: 'timestamp', body: 'text' },
+        partitionKey: ['id'],
+        clustering: [{ column: 'at', order: 'asc' }],
+      };
+      await store.defineTables([v1]);
+      await store.insert(v1.name, { id: 'x', at: 1, body: 'old' });
+
+      const v2 = { ...v1, columns: { ...v1.columns, attachments: 'text', size: 'bigint' } };
+      // Processes of the new version start side by side; all of them add the columns.
+      const others = await Promise.all([open(), open()]);
+      await Promise.all([store, ...others].map((s) => s.defineTables([v2 as TableSpec])));
+      await Promise.all(others.map((s) => s.close()));
+
+      const old = await store.get(v2.name, { id: 'x', at: 1 });
+      expect(old).toMatchObject({ id: 'x', body: 'old' });
+      expect(old?.attachments ?? null).toBeNull();
+      await store.insert(v2.name, { id: 'x', at: 2, body: 'new', attachments: 'a,b', size: 7 });
+      expect(await store.get(v2.name, { id: 'x', at: 2 })).toMatchObject({
+        attachments: 'a,b',
+        size: 7,
+      });
+      // The older spec still works against the wider table.
+      await store.defineTables([v1]);
+      expect(await store.select(v1.name, { id: 'x' })).toHaveLength(2);
+    });
+
+    it('refuses a spec whose key or column type changed, naming the table', async () => {
+      const table: TableSpec = {
+        name: `fixed_${suffix}`,
+        columns: { id: 'text', n: 'int' },
+        partitionKey: ['id'],
+      };
+      await store.defineTables([table]);
+      await expect(
+        store.defineTables([{ ...table, columns: { id: 'text', n: 'text' } }]),
+        // Each adapter names the stored type its own way (SQLite: INTEGER for int).
+      ).rejects.toThrow(new RegExp(`^fixed_${suffix}\\.n is \\w+ but the code declares text;`));
+      await expect(store.defineTables([{ ...table, partitionKey: ['n'] }])).rejects.toThrow(
+        `fixed_${suffix}: its primary key is (id) but the code declares (n)`,
+      );
+    });
+
     it('reads back what it wrote, with each type intact', async () => {
       const row = {
         id: 'a',

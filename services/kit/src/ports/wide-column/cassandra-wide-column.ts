@@ -1,6 +1,7 @@
 import cassandra from 'cassandra-driver';
 import {
   checkKey,
+  columnsToAdd,
   primaryKeyOf,
   type CellValue,
   type ColumnType,
@@ -52,7 +53,36 @@ export class CassandraWideColumn implements WideColumn {
         [],
         { prepare: false },
       );
+      await this.#addColumns(spec);
       this.#specs.set(spec.name, spec);
+    }
+  }
+
+  /** Adds the columns a table made by an older spec lacks; refuses a changed key or type. */
+  async #addColumns(spec: TableSpec): Promise<void> {
+    const read = async () =>
+      (
+        await this.#client.execute(
+          'SELECT column_name, type, kind FROM system_schema.columns ' +
+            'WHERE keyspace_name = ? AND table_name = ?',
+          [this.#options.keyspace.toLowerCase(), spec.name.toLowerCase()],
+        )
+      ).rows.map((row) => ({
+        name: row.column_name as string,
+        type: row.type as string,
+        key: row.kind !== 'regular',
+      }));
+    for (const [name, type] of columnsToAdd(spec, await read(), (t) => t)) {
+      try {
+        await this.#client.execute(
+          `ALTER TABLE ${this.#qualified(spec.name)} ADD ${name} ${type}`,
+          [],
+          { prepare: false },
+        );
+      } catch (error) {
+        // Another process starting beside this one may have added it first.
+        if (!(await read()).some((c) => c.name === name)) throw error;
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import { SqliteRelational } from '../relational/sqlite-relational.ts';
 import type { SqlValue } from '../relational/relational.ts';
 import {
   checkKey,
+  columnsToAdd,
   primaryKeyOf,
   type CellValue,
   type ColumnType,
@@ -39,6 +40,15 @@ export class SqliteWideColumn implements WideColumn {
         `CREATE TABLE IF NOT EXISTS wc_${spec.name} (${columns.join(', ')}, ` +
           `_expires_at INTEGER, PRIMARY KEY (${primaryKeyOf(spec).join(', ')}))`,
       );
+      const existing = await this.#db.query<{ name: string; type: string; pk: number }>(
+        `SELECT name, type, pk FROM pragma_table_info('wc_${spec.name}')`,
+      );
+      const found = existing
+        .filter((c) => c.name !== '_expires_at')
+        .map((c) => ({ name: c.name, type: c.type, key: c.pk > 0 }));
+      for (const [name, type] of columnsToAdd(spec, found, (t) => SQLITE_TYPES[t])) {
+        await this.#db.execute(`ALTER TABLE wc_${spec.name} ADD COLUMN ${name} ${type}`);
+      }
       this.#specs.set(spec.name, spec);
     }
   }

@@ -24,7 +24,11 @@ export interface SelectOptions {
 
 /** The wide-column store: partition key, clustering order, per-row TTL, last write wins. */
 export interface WideColumn {
-  /** Creates the tables that do not exist yet; safe to call at every start. */
+  /**
+   * Creates the tables that do not exist yet and adds the columns a table
+   * lacks; safe to call at every start, from several processes at once. A
+   * changed key or column type is refused: those need a new table.
+   */
   defineTables(specs: TableSpec[]): Promise<void>;
   /**
    * Writes a row (an upsert). With ifNotExists the write happens only when no
@@ -52,4 +56,47 @@ export function checkKey(spec: TableSpec, key: WideRow, columns: string[]): void
   for (const column of columns) {
     if (key[column] === undefined) throw new Error(`${spec.name}: missing key column ${column}`);
   }
+}
+
+/** A column of a table as the server describes it. */
+export interface ExistingColumn {
+  name: string;
+  type: string;
+  /** Part of the primary key. */
+  key: boolean;
+}
+
+/**
+ * The columns (name, the adapter's type) a spec has and the existing table
+ * lacks: what a newer version of the code adds. Columns the code no longer
+ * names are left alone. A key or a type that changed cannot be altered in
+ * place, so either stops the start with an error naming the table.
+ */
+export function columnsToAdd(
+  spec: TableSpec,
+  existing: ExistingColumn[],
+  typeName: (type: ColumnType) => string,
+): [string, string][] {
+  const byName = new Map(existing.map((c) => [c.name.toLowerCase(), c]));
+  const wantedKey = primaryKeyOf(spec).map((c) => c.toLowerCase());
+  const key = existing.filter((c) => c.key).map((c) => c.name.toLowerCase());
+  if (key.length !== wantedKey.length || !wantedKey.every((c) => key.includes(c))) {
+    throw new Error(
+      `${spec.name}: its primary key is (${key.join(', ')}) but the code declares ` +
+        `(${wantedKey.join(', ')}); a key cannot change in place`,
+    );
+  }
+  const missing: [string, string][] = [];
+  for (const [name, type] of Object.entries(spec.columns)) {
+    const found = byName.get(name.toLowerCase());
+    if (!found) {
+      missing.push([name, typeName(type)]);
+    } else if (found.type.toLowerCase() !== typeName(type).toLowerCase()) {
+      throw new Error(
+        `${spec.name}.${name} is ${found.type} but the code declares ${type}; ` +
+          'a type cannot change in place',
+      );
+    }
+  }
+  return missing;
 }
