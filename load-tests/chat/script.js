@@ -18,7 +18,9 @@
 //             from its sender's send_message to its own receipt
 //             (chat_send_to_deliver); a message the server acknowledged that
 //             does not reach its recipient within DELIVERY_TIMEOUT_MS counts
-//             as a failed delivery (chat_delivery_failed).
+//             as a failed delivery (chat_delivery_failed). A connection closed
+//             with 1012 (a drain) reconnects and resends what got no ack
+//             (chat_reconnects counts them).
 //   rest      (open model, REST_RATE a second): a send over REST (POST
 //             /messages, tag op:send) or a history page (GET
 //             /conversations/{id}/messages, op:history).
@@ -28,7 +30,7 @@
 import http from 'k6/http';
 import exec from 'k6/execution';
 import { check, fail } from 'k6';
-import { Rate, Trend } from 'k6/metrics';
+import { Counter, Rate, Trend } from 'k6/metrics';
 import { WebSocket } from 'k6/websockets';
 import { setInterval, clearInterval, setTimeout, clearTimeout } from 'k6/timers';
 
@@ -49,6 +51,8 @@ const REFUSED = http.expectedStatuses(400);
 const sendToDeliver = new Trend('chat_send_to_deliver', true);
 /** Messages the server acknowledged that did not reach their recipient in time. */
 const deliveryFailed = new Rate('chat_delivery_failed');
+/** Connections closed by a drain (1012) and opened again. */
+const reconnects = new Counter('chat_reconnects');
 
 export const options = {
   scenarios: {
@@ -125,27 +129,41 @@ function signUp(name) {
 // (two VUs may share a pair: VU ids count the other scenarios' too): a clientSeq is sent once.
 let sent = 0;
 
-/** One session of a pair: both connect, talk in turn for SESSION seconds, then hang up. */
+/**
+ * One session of a pair: both connect, talk in turn for SESSION seconds, then hang up. As the
+ * client contract asks, a connection closed with 1012 (a drain: the rebalancer moving
+ * connections, or a handler stopping) reconnects after a jittered backoff, and a send that got
+ * no ack is sent again with the same clientSeq; what the recipient missed meanwhile comes from
+ * its pending messages when it is back.
+ */
 export function chatters(data) {
   const pair = data.pairs[(exec.vu.idInTest - 1) % data.pairs.length];
   const { conversationId } = pair;
   const sockets = [];
   const ready = new Set();
+  const everReady = new Set();
   // `${sender}:${clientSeq}` of every message on its way, with the time it was sent.
   const inFlight = new Map();
+  // Sends not acknowledged yet, by the same key: resent after a reconnect.
+  const unacked = new Map();
   let turn = 0;
   let ticker;
   let stopping = false;
   let finished = false;
 
-  for (const user of pair.users) {
+  function connect(index) {
+    const user = pair.users[index];
     const ws = new WebSocket(WS_URL, null, { headers: { authorization: `Bearer ${user.token}` } });
-    sockets.push(ws);
+    sockets[index] = ws;
     ws.onmessage = (event) => {
       const message = JSON.parse(event.data);
       if (message.type === 'ready') {
-        ready.add(user.id);
+        ready.add(index);
+        everReady.add(index);
+        for (const unsent of unacked.values()) if (unsent.from === index) ws.send(unsent.frame);
         if (ready.size === 2 && !ticker && !stopping) ticker = setInterval(send, MESSAGE_EVERY_MS);
+      } else if (message.type === 'ack') {
+        unacked.delete(`${user.id}:${message.clientSeq}`);
       } else if (message.type === 'message') {
         ws.send(
           JSON.stringify({ type: 'delivery_ack', conversationId, messageId: message.messageId }),
@@ -162,33 +180,53 @@ export function chatters(data) {
         check(message, { 'a send is never refused': () => false });
       }
     };
+    ws.onclose = (event) => {
+      ready.delete(index);
+      if (finished || event.code !== 1012) return;
+      reconnects.add(1);
+      // Full jitter from 250 ms, as a client whose handler drains does.
+      setTimeout(
+        () => {
+          if (!finished) connect(index);
+        },
+        250 + Math.random() * 500,
+      );
+    };
     ws.onerror = (event) => {
+      // k6 reports a close with any code but 1000 as an error too; a drain's 1012 is expected.
+      if (/close 1012\b/.test(String(event.error))) return;
       check(event, { 'a connection has no socket error': () => false });
     };
   }
 
   function send() {
     const index = turn % 2;
-    const from = pair.users[index];
     turn += 1;
+    // A sender that is reconnecting skips its turn.
+    if (!ready.has(index)) return;
+    const from = pair.users[index];
     const clientSeq = exec.vu.idInTest * 1e6 + ++sent;
-    inFlight.set(`${from.id}:${clientSeq}`, Date.now());
-    sockets[index].send(
-      JSON.stringify({
-        type: 'send_message',
-        conversationId,
-        clientSeq,
-        body: `message ${clientSeq} from ${from.id}`,
-      }),
-    );
+    const key = `${from.id}:${clientSeq}`;
+    const frame = JSON.stringify({
+      type: 'send_message',
+      conversationId,
+      clientSeq,
+      body: `message ${clientSeq} from ${from.id}`,
+    });
+    inFlight.set(key, Date.now());
+    unacked.set(key, { from: index, frame });
+    sockets[index].send(frame);
   }
+
+  connect(0);
+  connect(1);
 
   // After SESSION seconds: stop sending, wait for what is on its way, then hang up.
   let guard;
   const stopper = setTimeout(() => {
     stopping = true;
     clearInterval(ticker);
-    check(ready.size, { 'both users of a pair get ready': (n) => n === 2 });
+    check(everReady.size, { 'both users of a pair get ready': (n) => n === 2 });
     if (inFlight.size === 0) finish();
     else guard = setTimeout(finish, DELIVERY_TIMEOUT_MS);
   }, SESSION_S * 1000);
