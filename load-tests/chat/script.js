@@ -18,9 +18,9 @@
 //             from its sender's send_message to its own receipt
 //             (chat_send_to_deliver); a message the server acknowledged that
 //             does not reach its recipient within DELIVERY_TIMEOUT_MS counts
-//             as a failed delivery (chat_delivery_failed). A connection closed
-//             with 1012 (a drain) reconnects and resends what got no ack
-//             (chat_reconnects counts them).
+//             as a failed delivery (chat_delivery_failed). A connection the
+//             server closes (1012: a drain) reconnects and resends what got no
+//             ack (chat_reconnects counts them).
 //   rest      (open model, REST_RATE a second): a send over REST (POST
 //             /messages, tag op:send) or a history page (GET
 //             /conversations/{id}/messages, op:history).
@@ -51,7 +51,7 @@ const REFUSED = http.expectedStatuses(400);
 const sendToDeliver = new Trend('chat_send_to_deliver', true);
 /** Messages the server acknowledged that did not reach their recipient in time. */
 const deliveryFailed = new Rate('chat_delivery_failed');
-/** Connections closed by a drain (1012) and opened again. */
+/** Connections the server closed (a drain's 1012, mostly) and the client opened again. */
 const reconnects = new Counter('chat_reconnects');
 
 export const options = {
@@ -131,7 +131,7 @@ let sent = 0;
 
 /**
  * One session of a pair: both connect, talk in turn for SESSION seconds, then hang up. As the
- * client contract asks, a connection closed with 1012 (a drain: the rebalancer moving
+ * client contract asks, a connection the server closes (1012 for a drain: the rebalancer moving
  * connections, or a handler stopping) reconnects after a jittered backoff, and a send that got
  * no ack is sent again with the same clientSeq; what the recipient missed meanwhile comes from
  * its pending messages when it is back.
@@ -180,9 +180,10 @@ export function chatters(data) {
         check(message, { 'a send is never refused': () => false });
       }
     };
-    ws.onclose = (event) => {
+    ws.onclose = () => {
       ready.delete(index);
-      if (finished || event.code !== 1012) return;
+      // Closed by the server (a drain's 1012, or anything else): back after a backoff.
+      if (finished) return;
       reconnects.add(1);
       // Full jitter from 250 ms, as a client whose handler drains does.
       setTimeout(
