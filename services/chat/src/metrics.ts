@@ -2,6 +2,11 @@ import { Counter, Gauge, Histogram, type Metrics } from '@platform/kit';
 
 export type ChatMetrics = ReturnType<typeof chatMetrics>;
 
+/** Buckets of chat_send_to_deliver_seconds; 0.2 is the delivery latency SLO's threshold. */
+export const SEND_TO_DELIVER_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
+];
+
 /** The chat system's domain metrics, on the process's registry. */
 export function chatMetrics(metrics: Metrics, handler: string) {
   const registers = [metrics.registry];
@@ -44,7 +49,7 @@ export function chatMetrics(metrics: Metrics, handler: string) {
     sendToDeliver: new Histogram({
       name: 'chat_send_to_deliver_seconds',
       help: 'From the server accepting a message to the recipient acknowledging delivery.',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: SEND_TO_DELIVER_BUCKETS,
       registers,
     }),
     pendingBacklog: new Gauge({
