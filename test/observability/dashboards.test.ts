@@ -146,7 +146,7 @@ const readDashboard = (file: string) => JSON.parse(readFileSync(file, 'utf8')) a
 
 it('finds the dashboard of every system and starts each one', () => {
   const found = allDashboardFiles.map((file) => file.slice(ROOT.length));
-  for (const chart of ['url-shortener', 'hotel-booking', 'navigation']) {
+  for (const chart of ['url-shortener', 'hotel-booking', 'navigation', 'chat']) {
     expect(found).toContain(`charts/${chart}/dashboards/${chart}.json`);
   }
   const unobserved = allDashboardFiles.map(chartOf).filter((name) => !OBSERVED[name]);

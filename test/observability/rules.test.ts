@@ -47,7 +47,7 @@ function rulesUnderTest(testFile: string): string[] {
 }
 
 it('finds the rules of every system and their tests', () => {
-  for (const chart of ['url-shortener', 'hotel-booking', 'navigation']) {
+  for (const chart of ['url-shortener', 'hotel-booking', 'navigation', 'chat']) {
     expect(ruleFiles.map(relative)).toContain(`charts/${chart}/rules/slo.rules.yaml`);
     expect(testFiles.map(relative)).toContain(`charts/${chart}/rules/slo.test.yaml`);
   }
