@@ -12,7 +12,8 @@
 //
 //   chatters  (PAIRS VUs, closed model): each VU takes a pair; both users
 //             open /ws with their token and, once both are `ready`, send
-//             each other a message every MESSAGE_EVERY_MS, in turn, for
+//             each other a message every MESSAGE_EVERY_MS (default: RATE
+//             messages a second over all pairs, 50), in turn, for
 //             SESSION seconds, then close and reconnect. The recipient
 //             acknowledges every message (delivery_ack) and records the time
 //             from its sender's send_message to its own receipt
@@ -39,7 +40,11 @@ const WS_URL = `${BASE_URL.replace(/^http/, 'ws')}/ws`;
 const PAIRS = Math.round(positiveNumber('PAIRS', 10));
 const DURATION_S = seconds(__ENV.DURATION || '30s');
 const SESSION_S = Math.min(DURATION_S, seconds(__ENV.SESSION || '10s'));
-const MESSAGE_EVERY_MS = Math.round(positiveNumber('MESSAGE_EVERY_MS', 200));
+// RATE (npm run load -- chat --rate N) is messages a second over every pair; MESSAGE_EVERY_MS
+// sets each pair's pace directly.
+const MESSAGE_EVERY_MS = Math.round(
+  positiveNumber('MESSAGE_EVERY_MS', (1000 * PAIRS) / positiveNumber('RATE', 50)),
+);
 const DELIVERY_TIMEOUT_MS = Math.round(positiveNumber('DELIVERY_TIMEOUT_MS', 5000));
 const REST_RATE = Math.round(positiveNumber('REST_RATE', 2));
 const PASSWORD = 'load-test-password';
