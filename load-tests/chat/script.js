@@ -5,12 +5,13 @@
 //
 //   k6 run --no-usage-report -e BASE_URL=http://127.0.0.1:8085 -e PAIRS=10 -e DURATION=30s script.js
 //
-// setup() signs up 2 × PAIRS users (POST /users), signs each in for a token
-// (POST /sessions) and looks up each pair's conversation. Sign-ups and
-// sign-ins are rate limited per client (SIGN_IN_RATE_LIMIT, 60 a minute by
-// default): keep PAIRS at 15 or fewer, or raise the limit. For DURATION:
+// Each chatting VU signs up a pair of users of its own (POST /users), signs
+// them in for tokens (POST /sessions) and looks up their conversation; setup()
+// does the same for one pair the REST and refusal scenarios share. Sign-ups
+// and sign-ins are rate limited per client (SIGN_IN_RATE_LIMIT, 60 a minute by
+// default): keep PAIRS at 14 or fewer, or raise the limit. For DURATION:
 //
-//   chatters  (PAIRS VUs, closed model): each VU takes a pair; both users
+//   chatters  (PAIRS VUs, closed model): each VU's pair of users both
 //             open /ws with their token and, once both are `ready`, send
 //             each other a message every MESSAGE_EVERY_MS (default: RATE
 //             messages a second over all pairs, 50), in turn, for
@@ -22,8 +23,8 @@
 //             as a failed delivery (chat_delivery_failed). A connection the
 //             server closes (1012: a drain) reconnects and resends what got no
 //             ack (chat_reconnects counts them).
-//   rest      (open model, REST_RATE a second): a send over REST (POST
-//             /messages, tag op:send) or a history page (GET
+//   rest      (open model, REST_RATE a second, on setup's pair): a send over
+//             REST (POST /messages, tag op:send) or a history page (GET
 //             /conversations/{id}/messages, op:history).
 //   refusals  (one every 5 s): what must be refused is: an upgrade without a
 //             token (401), an event missing its fields (error invalid_event),
@@ -100,24 +101,25 @@ export const options = {
   summaryTrendStats: ['avg', 'min', 'med', 'p(95)', 'p(99)', 'max'],
 };
 
-/** The users, two per pair, with their tokens and their conversation. */
+/** A check that chat is up, and the pair of users the REST and refusal scenarios use. */
 export function setup() {
   const ready = http.get(`${BASE_URL}/readyz`, { tags: { op: 'setup' } });
   if (ready.status !== 200) {
     fail(`${BASE_URL}/readyz: ${ready.status || ready.error}; is chat running?`);
   }
-  const run = Math.random().toString(36).slice(2, 8);
-  const pairs = [];
-  for (let i = 0; i < PAIRS; i++) {
-    const [a, b] = [signUp(`k6-${run}-${i}a`), signUp(`k6-${run}-${i}b`)];
-    const response = http.get(`${BASE_URL}/conversations/direct/${b.id}`, {
-      headers: { authorization: `Bearer ${a.token}` },
-      tags: { op: 'setup', name: 'GET /conversations/direct/{userId}' },
-    });
-    if (response.status !== 200) fail(`conversation lookup: ${response.status} ${response.body}`);
-    pairs.push({ conversationId: response.json('conversationId'), users: [a, b] });
-  }
-  return { pairs };
+  return { pair: newPair('rest') };
+}
+
+/** Two new users, signed in, and their conversation. */
+function newPair(name) {
+  const prefix = `k6-${Math.random().toString(36).slice(2, 8)}-${name}`;
+  const [a, b] = [signUp(`${prefix}a`), signUp(`${prefix}b`)];
+  const response = http.get(`${BASE_URL}/conversations/direct/${b.id}`, {
+    headers: { authorization: `Bearer ${a.token}` },
+    tags: { op: 'setup', name: 'GET /conversations/direct/{userId}' },
+  });
+  if (response.status !== 200) fail(`conversation lookup: ${response.status} ${response.body}`);
+  return { conversationId: response.json('conversationId'), users: [a, b] };
 }
 
 function signUp(name) {
@@ -130,8 +132,11 @@ function signUp(name) {
   return { id: user.json('id'), token: session.json('token') };
 }
 
-// A VU's own numbering of its messages, across its sessions and apart from every other VU's
-// (two VUs may share a pair: VU ids count the other scenarios' too): a clientSeq is sent once.
+// A chatting VU's own pair of users, signed up on its first session: no other VU connects as
+// them, so every acknowledgement a user sends is this VU's (one device's delivery_ack would
+// clear a message for every device of the user).
+let mine;
+// Its numbering of its messages, across its sessions: a clientSeq is sent once.
 let sent = 0;
 
 /**
@@ -141,8 +146,9 @@ let sent = 0;
  * no ack is sent again with the same clientSeq; what the recipient missed meanwhile comes from
  * its pending messages when it is back.
  */
-export function chatters(data) {
-  const pair = data.pairs[(exec.vu.idInTest - 1) % data.pairs.length];
+export function chatters() {
+  mine = mine || newPair(`vu${exec.vu.idInTest}`);
+  const pair = mine;
   const { conversationId } = pair;
   const sockets = [];
   const ready = new Set();
@@ -211,7 +217,7 @@ export function chatters(data) {
     // A sender that is reconnecting skips its turn.
     if (!ready.has(index)) return;
     const from = pair.users[index];
-    const clientSeq = exec.vu.idInTest * 1e6 + ++sent;
+    const clientSeq = ++sent;
     const key = `${from.id}:${clientSeq}`;
     const frame = JSON.stringify({
       type: 'send_message',
@@ -248,14 +254,14 @@ export function chatters(data) {
   }
 }
 
-/** A send or a history page over REST, for a random user of a random pair. */
+/** A send or a history page over REST, for one of the REST pair's users. */
 export function rest(data) {
-  const pair = data.pairs[Math.floor(Math.random() * data.pairs.length)];
+  const { pair } = data;
   const user = pair.users[Math.floor(Math.random() * 2)];
   const auth = { authorization: `Bearer ${user.token}`, ...JSON_HEADERS };
   if (Math.random() < 0.5) {
-    // A clientSeq of its own range, far above the WebSocket sessions' numbering.
-    const clientSeq = 1e12 + Math.floor(Math.random() * 1e12);
+    // Random: several VUs send as the same user here.
+    const clientSeq = 1 + Math.floor(Math.random() * 1e12);
     const response = http.post(
       `${BASE_URL}/messages`,
       JSON.stringify({ conversationId: pair.conversationId, clientSeq, body: 'over REST' }),
@@ -277,7 +283,7 @@ export function rest(data) {
 
 /** What must be refused is: an upgrade without a token, a malformed event, an empty send. */
 export function refusals(data) {
-  const user = data.pairs[0].users[0];
+  const user = data.pair.users[0];
   const response = http.post(`${BASE_URL}/messages`, '{}', {
     headers: { authorization: `Bearer ${user.token}`, ...JSON_HEADERS },
     tags: { op: 'refused', name: 'POST /messages' },
@@ -301,6 +307,16 @@ export function refusals(data) {
   }, 5000);
   ws.onmessage = (event) => {
     const message = JSON.parse(event.data);
+    // The REST sends wait here for this user: acknowledged, so they do not pile up.
+    if (message.type === 'message') {
+      ws.send(
+        JSON.stringify({
+          type: 'delivery_ack',
+          conversationId: message.conversationId,
+          messageId: message.messageId,
+        }),
+      );
+    }
     if (message.type === 'ready') ws.send(JSON.stringify({ type: 'send_message' }));
     if (message.type === 'error') {
       check(message, {
