@@ -89,7 +89,7 @@ afterAll(async () => {
 
 test('finds every chart to check', () => {
   expect(charts).toEqual(
-    expect.arrayContaining(['infra', 'url-shortener', 'hotel-booking', 'navigation']),
+    expect.arrayContaining(['infra', 'url-shortener', 'hotel-booking', 'navigation', 'chat']),
   );
 });
 

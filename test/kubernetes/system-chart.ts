@@ -14,8 +14,20 @@ import { buildDependencies, CHARTS, render, type Rendered } from './helm.ts';
  */
 export interface SystemChartSpec {
   chart: string;
-  /** Each process role: the variable its port is passed in and its default port. */
-  roles: Record<string, { portVariable: string; port: number }>;
+  /**
+   * Each process role: the variable its port is passed in and its default port; the argument
+   * that starts it when it is not the role's name (chat's handlers run "api,handler"), and
+   * container ports it opens besides http.
+   */
+  roles: Record<
+    string,
+    {
+      portVariable: string;
+      port: number;
+      arg?: string;
+      extraPorts?: { name: string; containerPort: number }[];
+    }
+  >;
   /** Roles an HPA scales with the default values. */
   autoscaled: string[];
   /** Keys of the chart's Secret every role reads through secretKeyRef; none when it has none. */
@@ -209,10 +221,13 @@ export function describeSystemChart(spec: SystemChartSpec): void {
     });
 
     it('starts each role by name on the port it listens on', () => {
-      for (const [role, { portVariable, port }] of Object.entries(spec.roles)) {
+      for (const [role, { portVariable, port, arg, extraPorts }] of Object.entries(spec.roles)) {
         const container = containerOf(rendered.defaults(), `${chart}-${role}`);
-        expect(container.args).toEqual([`services/${chart}/src/main.ts`, role]);
-        expect(container.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
+        expect(container.args).toEqual([`services/${chart}/src/main.ts`, arg ?? role]);
+        expect(container.ports).toEqual([
+          { name: 'http', containerPort: port, protocol: 'TCP' },
+          ...(extraPorts ?? []).map((extra) => ({ ...extra, protocol: 'TCP' })),
+        ]);
         expect(container.env).toContainEqual({ name: portVariable, value: String(port) });
         const service = named(rendered.defaults(), 'Service', `${chart}-${role}`) as Rendered & {
           spec: { ports: { port: number }[] };

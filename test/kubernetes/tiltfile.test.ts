@@ -67,9 +67,12 @@ describe('Tiltfile', () => {
   // Every system the platform runs that has a chart, with the port the launcher gives it.
   const charted = SYSTEMS.filter((s) => existsSync(join(ROOT, 'charts', s.name, 'Chart.yaml')));
 
+  // The Service a system's clients reach, when it is not "<system>-api".
+  const PUBLIC_SERVICE: Record<string, string> = { chat: 'chat-handler' };
+
   it('knows every system that has a chart', () => {
     expect(charted.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['url-shortener', 'hotel-booking', 'navigation']),
+      expect.arrayContaining(['url-shortener', 'hotel-booking', 'navigation', 'chat']),
     );
   });
 
@@ -77,16 +80,33 @@ describe('Tiltfile', () => {
     'runs %s when named after --, live-updated, forwarded on %d and linked',
     async (name, port) => {
       const calls = await declared(name);
+      // The platform's own operators a system needs are charts too, in the operators group.
       const systems = calls.filter(
-        (c) => c.builtin === 'helm_resource' && String(c.args[1]).startsWith('charts/'),
+        (c) =>
+          c.builtin === 'helm_resource' &&
+          String(c.args[1]).startsWith('charts/') &&
+          !(c.kwargs.labels as string[] | undefined)?.includes('operators'),
       );
       // The system and the infrastructure, no other system.
       expect(systems.map((c) => c.args[0]).sort()).toEqual(['infra', name].sort());
       const system = systems.find((c) => c.args[0] === name);
       expect(system?.kwargs).toMatchObject({ image_deps: ['platform'] });
+      // Our own operators a system needs (chat's handler rebalancer) are installed before it.
+      const ownOperators = calls
+        .filter(
+          (c) =>
+            c.builtin === 'helm_resource' &&
+            String(c.args[1]).startsWith('charts/') &&
+            (c.kwargs.labels as string[] | undefined)?.includes('operators'),
+        )
+        .map((c) => String(c.args[0]));
+      if (name === 'chat') expect(ownOperators).toEqual(['handler-rebalancer']);
+      for (const operator of ownOperators) {
+        expect(system?.kwargs.resource_deps).toContain(operator);
+      }
       const forward = calls.find((c) => c.args[0] === `${name}-port-forward`);
       expect(forward?.kwargs.serve_cmd).toBe(
-        `kubectl -n platform port-forward svc/${name}-api ${port}:${port}`,
+        `kubectl -n platform port-forward svc/${PUBLIC_SERVICE[name] ?? `${name}-api`} ${port}:${port}`,
       );
       expect(system?.kwargs.flags).toEqual(
         expect.arrayContaining([
@@ -124,7 +144,7 @@ describe('Tiltfile', () => {
 
   it('refuses a system it does not know, naming the known ones', async () => {
     await expect(declared('url-shortner')).rejects.toThrow(
-      /unknown system\(s\) url-shortner; known: hotel-booking, navigation, url-shortener/,
+      /unknown system\(s\) url-shortner; known: chat, hotel-booking, navigation, url-shortener/,
     );
   });
 

@@ -12,8 +12,20 @@ const systems = readdirSync(join(ROOT, 'load-tests'), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
 
-/** Which rule group holds the SLO behind each k6 threshold. */
-const SLOS: Record<string, { latency: Record<string, string>; availability: string }> = {
+/**
+ * Which rule group holds the SLO behind each k6 threshold: a latency key is a tag of
+ * http_req_duration ("op:route"), or the name of a Trend of the script's own (chat measures
+ * send-to-deliver on the recipient's side).
+ */
+const SLOS: Record<
+  string,
+  {
+    latency: Record<string, string>;
+    availability: string;
+    /** A Rate of the script's own the availability budget bounds too (failed deliveries). */
+    failures?: string;
+  }
+> = {
   'url-shortener': {
     latency: {
       'op:redirect': 'url-shortener-slo-redirect-latency',
@@ -32,6 +44,11 @@ const SLOS: Record<string, { latency: Record<string, string>; availability: stri
     latency: { 'op:route': 'navigation-slo-route-latency' },
     availability: 'navigation-slo-availability',
   },
+  chat: {
+    latency: { chat_send_to_deliver: 'chat-slo-delivery-latency' },
+    availability: 'chat-slo-delivery-errors',
+    failures: 'chat_delivery_failed',
+  },
 };
 
 interface Manifest {
@@ -47,7 +64,9 @@ interface RuleFile {
 }
 
 it('finds the load test of every system', () => {
-  expect(systems).toEqual(expect.arrayContaining(['url-shortener', 'hotel-booking', 'navigation']));
+  expect(systems).toEqual(
+    expect.arrayContaining(['url-shortener', 'hotel-booking', 'navigation', 'chat']),
+  );
 });
 
 describe.each(systems)('load-tests/%s', (system) => {
@@ -96,11 +115,22 @@ describe.each(systems)('load-tests/%s', (system) => {
     for (const [tag, name] of Object.entries(slos.latency)) {
       const { seconds, budget } = group(name);
       const threshold = `p(${Math.round(100 * (1 - budget))})<${Math.round(seconds * 1000)}`;
-      expect(script).toContain(`'http_req_duration{${tag}}': ['${threshold}']`);
+      if (tag.includes(':')) {
+        expect(script).toContain(`'http_req_duration{${tag}}': ['${threshold}']`);
+      } else {
+        expect(script).toContain(`${tag}: ['${threshold}']`);
+      }
     }
     expect(script).toContain(`http_req_failed: ['rate<${group(slos.availability).budget}']`);
+    if (slos.failures) {
+      expect(script).toContain(`${slos.failures}: ['rate<${group(slos.availability).budget}']`);
+    }
     // Every threshold of the script is one of these.
     const declared = [...script.matchAll(/'http_req_duration\{([^}]+)\}'/g)].map((m) => m[1]);
-    expect(declared.sort()).toEqual(Object.keys(slos.latency).sort());
+    expect(declared.sort()).toEqual(
+      Object.keys(slos.latency)
+        .filter((tag) => tag.includes(':'))
+        .sort(),
+    );
   });
 });

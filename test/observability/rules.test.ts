@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { LATENCY_BUCKETS } from '../../services/kit/src/telemetry/metrics.ts';
+import { SEND_TO_DELIVER_BUCKETS } from '../../services/chat/src/metrics.ts';
 import { ROOT, toolPath } from './tools.ts';
 
 /**
@@ -46,7 +47,7 @@ function rulesUnderTest(testFile: string): string[] {
 }
 
 it('finds the rules of every system and their tests', () => {
-  for (const chart of ['url-shortener', 'hotel-booking', 'navigation']) {
+  for (const chart of ['url-shortener', 'hotel-booking', 'navigation', 'chat']) {
     expect(ruleFiles.map(relative)).toContain(`charts/${chart}/rules/slo.rules.yaml`);
     expect(testFiles.map(relative)).toContain(`charts/${chart}/rules/slo.test.yaml`);
   }
@@ -80,15 +81,24 @@ describe.each(ruleFiles.map((file) => [relative(file), file]))('%s', (_name, fil
   });
 });
 
+/** Each latency histogram the rules read, with the buckets the code declares for it. */
+const HISTOGRAMS: Record<string, number[]> = {
+  http_server_request_duration_seconds: LATENCY_BUCKETS,
+  chat_send_to_deliver_seconds: SEND_TO_DELIVER_BUCKETS,
+};
+
 describe.each(ruleFiles.map((file) => [relative(file), file]))('%s latency', (_name, file) => {
-  it('sets every latency threshold on a bucket boundary of the HTTP histogram', () => {
+  it('sets every latency threshold on a bucket boundary of its histogram', () => {
     // A boundary counts requests within the objective exactly; anything else would be
     // compared against the next bucket up, silently loosening the SLO.
     const text = readFileSync(file, 'utf8');
-    const thresholds = [
-      ...text.matchAll(/http_server_request_duration_seconds_bucket\{[^}]*\ble="([^"]+)"/g),
-    ].map((match) => match[1]!);
-    const outside = thresholds.filter((le) => !LATENCY_BUCKETS.map(String).includes(le));
+    const thresholds = [...text.matchAll(/(\w+)_bucket\{[^}]*\ble="([^"]+)"/g)].map(
+      (match) => `${match[1]} le=${match[2]}`,
+    );
+    const outside = thresholds.filter((threshold) => {
+      const [metric, le] = threshold.split(' le=') as [string, string];
+      return !(HISTOGRAMS[metric] ?? []).map(String).includes(le);
+    });
     expect(thresholds.length).toBeGreaterThan(0);
     expect(outside).toEqual([]);
   });

@@ -1,5 +1,17 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratchDatabase, serverAddress } from '@platform/kit/testing';
+import { ROLES } from '../../services/chat/src/service.ts';
+import { installCrds, startApiServer } from '../kubernetes/apiserver.ts';
+import { buildDependencies, render } from '../kubernetes/helm.ts';
 import {
   freePort,
   startRole,
@@ -20,6 +32,12 @@ export interface ObservedSystem {
   k6Env: Record<string, string>;
   /** Lines the k6 summary must show: each SLO threshold, held. */
   thresholds: string[];
+  /**
+   * Metrics of parts of the system not built on this branch, each with the reason: dashboard
+   * queries naming them must return nothing (and fail once they return series, so the part is
+   * then started here instead).
+   */
+  notBuilt?: { metrics: string[]; reason: string }[];
   stop(): Promise<void>;
 }
 
@@ -242,8 +260,235 @@ export async function startNavigation(run: Run): Promise<ObservedSystem> {
   };
 }
 
+const CHAT_MAIN = fileURLToPath(new URL('../../services/chat/src/main.ts', import.meta.url));
+const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
+const REBALANCER_MAIN = join(ROOT_DIR, 'operators/handler-rebalancer/src/main.ts');
+
+/**
+ * Chat as the chart runs it: two handler processes ("api,handler" and "handler", each named
+ * after its pod), the fan-out worker when this branch has the role, and the rebalancing
+ * operator's own process, against a test kube-apiserver holding the chart's HandlerPool and a
+ * Pod per handler (nothing runs pods there: the Pods' status says ready at 127.0.0.1, and
+ * each names its handler's admin port). k6 connects every client to the first handler, so the
+ * operator has connections to move.
+ */
+export async function startChat(run: Run): Promise<ObservedSystem> {
+  const database = await scratchDatabase('obs_chat');
+  const env = {
+    ...run.servers,
+    MYSQL_URL: database.url,
+    REDIS_URL: serverAddress('REDIS_URL'),
+    TOKEN_SECRET: `obs-chat-token-secret-${run.id}-0123456789abcdef`,
+    // k6 is one client signing 2 × PAIRS users up and in; cheap hashes keep setup short.
+    SIGN_IN_RATE_LIMIT: '1000000',
+    PASSWORD_HASH_LOG_N: '10',
+    // Messages a drained recipient missed come back within a second of its reconnect.
+    PENDING_PULL_MS: '1000',
+    DRAIN_GRACE_MS: '2000',
+  };
+  const processes: ServiceProcess[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [() => database.drop()];
+  const stop = async () => {
+    await stopAll(processes);
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const handlers = [`chat-handler-${run.id}-0`, `chat-handler-${run.id}-1`];
+    const ports = [await freePort(), await freePort()];
+    const adminPorts = [await freePort(), await freePort()];
+    const started = await startAll(
+      handlers.map((name, i) =>
+        startRole(
+          name,
+          i === 0 ? 'api,handler' : 'handler',
+          ports[i]!,
+          {
+            ...env,
+            PORT: String(ports[i]),
+            ADMIN_PORT: String(adminPorts[i]),
+            HANDLER_ID: name,
+          },
+          CHAT_MAIN,
+        ),
+      ),
+      processes,
+    );
+
+    // The fan-out worker, when this branch has the role (a failure to start it stops them all).
+    const notBuilt: ObservedSystem['notBuilt'] = [];
+    const fanoutPort = await freePort();
+    // One job for both handlers, as the chart's one ServiceMonitor scrapes every handler pod.
+    const jobs: ScrapeJob[] = [
+      {
+        job: 'chat-handler',
+        targets: handlers.map((name, i) => ({
+          address: `127.0.0.1:${ports[i]}`,
+          labels: { namespace: run.namespace, pod: name },
+        })),
+      },
+    ];
+    if ((ROLES as readonly string[]).includes('fanout')) {
+      await startAll(
+        [
+          startRole(
+            'chat-fanout',
+            'fanout',
+            fanoutPort,
+            { ...env, PORT: String(fanoutPort) },
+            CHAT_MAIN,
+          ),
+        ],
+        processes,
+      );
+      jobs.push(target(run, 'chat', 'fanout', fanoutPort));
+    } else {
+      notBuilt.push({
+        metrics: ['chat_fanout_lag', 'chat_fanout_deliveries_total'],
+        reason: `services/chat has no fanout role on this branch (its roles: ${ROLES.join(', ')})`,
+      });
+    }
+
+    jobs.push(await startRebalancer(run, handlers, adminPorts, cleanups));
+    return {
+      name: 'chat',
+      jobs,
+      baseUrl: started[0]!.url,
+      // Sessions of 8 s, so clients reconnect during the run; 6 pairs, all on the first handler.
+      k6Env: {
+        PAIRS: '6',
+        DURATION: '25s',
+        SESSION: '8s',
+        MESSAGE_EVERY_MS: '300',
+        REST_RATE: '2',
+      },
+      thresholds: [
+        "chat_send_to_deliver\n    ✓ 'p(95)<200'",
+        "chat_delivery_failed\n    ✓ 'rate<0.001'",
+        "http_req_failed\n    ✓ 'rate<0.001'",
+        "checks\n    ✓ 'rate>0.999'",
+      ],
+      notBuilt,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * The rebalancing operator (operators/handler-rebalancer/src/main.ts, the process its chart
+ * runs) against a kube-apiserver with the chart's HandlerPool, its floor made small enough for
+ * the run's dozen connections to exceed.
+ */
+async function startRebalancer(
+  run: Run,
+  handlers: string[],
+  adminPorts: number[],
+  cleanups: (() => Promise<unknown>)[],
+): Promise<ScrapeJob> {
+  const server = await startApiServer();
+  cleanups.push(() => server.stop());
+  await installCrds(server.kubeConfig, [join(ROOT_DIR, 'manifests/crds')]);
+  const core = server.kubeConfig.makeApiClient(CoreV1Api);
+  const custom = server.kubeConfig.makeApiClient(CustomObjectsApi);
+  const namespace = run.namespace;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  // kube-controller-manager would add it; admission of pods needs it.
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } });
+
+  await buildDependencies('chat');
+  const chart = await render('chat', {
+    namespace,
+    // The chart's pool, but for a floor a dozen clients can exceed; its 30 s cool-down holds the
+    // operator to one or two actions in the run, as a production pool would be.
+    set: { 'rebalancing.allowedImbalance.minConnections': '2' },
+  });
+  const rendered = chart.find((o) => o.kind === 'HandlerPool') as unknown as {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; labels: Record<string, string> };
+    spec: Record<string, unknown>;
+  };
+  // The object as helm renders it, without the test helper's `source`.
+  const pool = {
+    apiVersion: rendered.apiVersion,
+    kind: rendered.kind,
+    metadata: rendered.metadata,
+    spec: rendered.spec,
+  };
+  const deployment = chart.find(
+    (o) => o.kind === 'Deployment' && o.metadata.name === 'chat-handler',
+  ) as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } };
+  // Each handler listens on its own admin port here: the pool leaves the port to each pod.
+  delete pool.spec.adminPort;
+  await custom.createNamespacedCustomObject({
+    group: 'chat.platform.dev',
+    version: 'v1alpha1',
+    plural: 'handlerpools',
+    namespace,
+    body: pool,
+  });
+  for (const [i, name] of handlers.entries()) {
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name, labels: deployment.spec.template.metadata.labels },
+        spec: {
+          automountServiceAccountToken: false,
+          containers: [
+            {
+              name: 'handler',
+              image: 'platform',
+              ports: [{ name: 'admin', containerPort: adminPorts[i]! }],
+            },
+          ],
+        },
+      },
+    });
+    await core.patchNamespacedPodStatus(
+      {
+        namespace,
+        name,
+        body: {
+          status: {
+            phase: 'Running',
+            podIP: '127.0.0.1',
+            podIPs: [{ ip: '127.0.0.1' }],
+            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }],
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'obs-rebalancer-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, server.kubeConfig.exportConfig());
+  const port = await freePort();
+  const operator = await startRole(
+    'handler-rebalancer-operator',
+    '',
+    port,
+    {
+      KUBECONFIG: kubeconfig,
+      PORT: String(port),
+      WATCH_NAMESPACE: namespace,
+      POD_NAME: `handler-rebalancer-${run.id}`,
+      POLL_SECONDS: '1',
+      LOG_LEVEL: 'warn',
+    },
+    REBALANCER_MAIN,
+  );
+  cleanups.push(() => operator.kill('SIGTERM'));
+  return target(run, 'handler-rebalancer', 'operator', port);
+}
+
 export const OBSERVED: Record<string, (run: Run) => Promise<ObservedSystem>> = {
   'url-shortener': startUrlShortener,
   'hotel-booking': startHotelBooking,
   navigation: startNavigation,
+  chat: startChat,
 };

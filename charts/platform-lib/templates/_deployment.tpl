@@ -2,13 +2,16 @@
 A service's Deployment:
   (dict "root" $ "name" "api" "component" .Values.api
         "args" (list "services/x/src/main.ts" "api") "portVariable" "PORT" "extraEnv" "<yaml>"
-        "extraVolumes" "<yaml>" "extraVolumeMounts" "<yaml>")
+        "extraVolumes" "<yaml>" "extraVolumeMounts" "<yaml>" "extraPorts" "<yaml>"
+        "terminationGracePeriodSeconds" 45)
 The component's values give port, replicas, resources, drainSeconds and env;
 the chart's values give the image, env shared by every component and pod
 annotations; extraEnv adds env entries the chart computes (Secret references,
 other services' addresses). extraVolumes and extraVolumeMounts (optional, YAML
 lists) add pod volumes and the container's mounts of them, after the /tmp every
-pod has; every extra mount is read-only, the root filesystem's rule.
+pod has; every extra mount is read-only, the root filesystem's rule. extraPorts
+(optional, a YAML list) adds named container ports after http; a role whose
+shutdown outlasts the default grace sets terminationGracePeriodSeconds.
 */}}
 {{- define "platform-lib.deployment" -}}
 {{- $c := .component -}}
@@ -50,7 +53,7 @@ spec:
       # Endpoints are removed while SIGTERM arrives; the preStop sleep covers the race. Then
       # up to 10 s of request drain and a role's last work (the shortener's final click
       # flush takes up to 8 s).
-      terminationGracePeriodSeconds: {{ add $c.drainSeconds 25 }}
+      terminationGracePeriodSeconds: {{ .terminationGracePeriodSeconds | default (add $c.drainSeconds 25) }}
       {{- with $values.imagePullSecrets }}
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
@@ -75,6 +78,9 @@ spec:
             - name: http
               containerPort: {{ $c.port }}
               protocol: TCP
+            {{- with .extraPorts }}
+            {{- . | nindent 12 }}
+            {{- end }}
           env:
             - name: {{ .portVariable }}
               value: {{ $c.port | quote }}

@@ -1,6 +1,7 @@
 {{/*
 Ingress to a component: from the components named in its allowFrom, from the
-monitoring namespace (scrapes), and from anywhere when it is public.
+monitoring namespace (scrapes), and from anywhere when it is public. extraIngress
+(optional, a YAML list of ingress rules) lets others in to ports besides http.
 */}}
 {{- define "platform-lib.networkPolicy" -}}
 {{- $root := .root -}}
@@ -31,5 +32,8 @@ spec:
         - namespaceSelector:
             matchLabels:
               kubernetes.io/metadata.name: {{ $root.Values.monitoring.namespace }}
+    {{- end }}
+    {{- with .extraIngress }}
+    {{- . | nindent 4 }}
     {{- end }}
 {{- end -}}

@@ -333,6 +333,8 @@ export class Connection {
     if (this.#unacked.has(event.messageId)) return;
     this.#unacked.add(event.messageId);
     this.send(event, 'essential');
+    // Closed by now: the connection was, or has just been cut off as a slow consumer.
+    this.#deps.metrics.deliveries[this.#closed ? 'error' : 'ok'].inc();
   }
 
   send(event: ServerEvent, kind: FrameKind): void {

@@ -113,6 +113,7 @@ export class MessageService {
     try {
       await this.#router.toUser(recipient, { type: 'message', ...message });
     } catch (error) {
+      this.#metrics.deliveries.error.inc();
       this.#logger.warn({ err: error }, 'forward failed, left to the pending pull');
     }
   }

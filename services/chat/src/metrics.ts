@@ -2,10 +2,27 @@ import { Counter, Gauge, Histogram, type Metrics } from '@platform/kit';
 
 export type ChatMetrics = ReturnType<typeof chatMetrics>;
 
+/** Buckets of chat_send_to_deliver_seconds; 0.2 is the delivery latency SLO's threshold. */
+export const SEND_TO_DELIVER_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
+];
+
 /** The chat system's domain metrics, on the process's registry. */
 export function chatMetrics(metrics: Metrics, handler: string) {
   const registers = [metrics.registry];
+  const deliveries = new Counter({
+    name: 'chat_deliveries_total',
+    help:
+      'Message frames handed to a socket (ok), or lost on the way: a forward that could not be ' +
+      'published, a connection closed as a slow consumer (error). Pending pulls redeliver those.',
+    labelNames: ['outcome'],
+    registers,
+  });
+  // Both outcomes exist from the start, so an error ratio is 0 rather than no series.
+  deliveries.labels('ok').inc(0);
+  deliveries.labels('error').inc(0);
   return {
+    deliveries: { ok: deliveries.labels('ok'), error: deliveries.labels('error') },
     connections: new Gauge({
       name: 'chat_connections',
       help: 'Open WebSocket connections, by handler.',
@@ -32,7 +49,7 @@ export function chatMetrics(metrics: Metrics, handler: string) {
     sendToDeliver: new Histogram({
       name: 'chat_send_to_deliver_seconds',
       help: 'From the server accepting a message to the recipient acknowledging delivery.',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: SEND_TO_DELIVER_BUCKETS,
       registers,
     }),
     pendingBacklog: new Gauge({

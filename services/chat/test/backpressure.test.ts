@@ -27,6 +27,15 @@ async function counter(url: string, name: string): Promise<number> {
   return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 }
 
+/** The value of the series with a label, e.g. labelled(url, 'chat_deliveries_total', 'outcome="ok"'). */
+async function labelled(url: string, name: string, label: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && l.slice(0, l.indexOf('}')).includes(label));
+  return Number(line?.split(' ')[1] ?? Number.NaN);
+}
+
 describe('backpressure on embedded stand-ins', () => {
   let handler: ChatProcess;
 
@@ -83,6 +92,12 @@ describe('backpressure on embedded stand-ins', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(seen.size).toBe(seq);
+    // The message that found the queue full counts as a failed delivery; every message reached
+    // a socket in the end, through the reconnected connection's pending backfill.
+    const deliveries = (outcome: string) =>
+      labelled(handler.url, 'chat_deliveries_total', `outcome="${outcome}"`);
+    expect(await deliveries('error')).toBeGreaterThanOrEqual(1);
+    expect(await deliveries('ok')).toBeGreaterThanOrEqual(seq);
     await Promise.all([a.close(), again.close()]);
   });
 
