@@ -25,6 +25,7 @@ const CHART_ENV = [
   'PORT',
   'ADMIN_PORT',
   'HANDLER_ID',
+  'OBJECT_STORE_DIR',
   'MYSQL_URL',
   'TOKEN_SECRET',
   'CASSANDRA_USERNAME',
@@ -46,12 +47,14 @@ describeSystemChart({
   secretKeys: ['MYSQL_URL', 'TOKEN_SECRET', 'CASSANDRA_USERNAME', 'CASSANDRA_PASSWORD'],
   badEnv: ['REDIS_CLUSTER_NODES', 'no-port'],
   chartEnv: CHART_ENV,
+  writableMounts: ['assets'],
 });
 
 const rendered = renderedChart(CHART);
 
 /** Variables of config.ts the chart leaves unset on purpose, and why. */
 const LEFT_UNSET: Record<string, string> = {
+  HOST: 'defaults to 0.0.0.0, every interface, which a pod needs',
   DATA_DIR: 'the image sets it under /tmp; chat keeps nothing on disk',
   REDIS_URL: 'the chart uses the Redis Cluster (REDIS_CLUSTER_NODES)',
   OPENSEARCH_URL: 'chat searches nothing',
@@ -95,6 +98,39 @@ describe('chat chart', () => {
     const unaccounted = variables.filter((name) => !setByChart.has(name) && !LEFT_UNSET[name]);
     expect(unaccounted).toEqual([]);
     for (const name of Object.keys(values.env)) expect(variables).toContain(name);
+  });
+
+  it('gives the handlers a writable asset folder: an emptyDir, or the claim named', async () => {
+    const handler = podOf(rendered.defaults(), 'handler');
+    const container = handler.containers[0]!;
+    expect(container.env).toContainEqual({
+      name: 'OBJECT_STORE_DIR',
+      value: '/var/lib/chat/assets',
+    });
+    expect(container.volumeMounts).toContainEqual({
+      name: 'assets',
+      mountPath: '/var/lib/chat/assets',
+      readOnly: false,
+    });
+    expect(handler.volumes).toContainEqual({ name: 'assets', emptyDir: { sizeLimit: '1Gi' } });
+    // Nothing else became writable: the other mounts keep the read-only rule.
+    const others = (container.volumeMounts ?? []).filter(
+      (m) => !['tmp', 'assets'].includes(m.name),
+    );
+    for (const mount of others) expect(mount.readOnly).toBe(true);
+    // The fan-out worker stores no assets.
+    expect(podOf(rendered.defaults(), 'fanout').volumes).not.toContainEqual(
+      expect.objectContaining({ name: 'assets' }),
+    );
+
+    const claimed = podOf(
+      await render(CHART, { set: { 'assets.existingClaim': 'chat-assets' } }),
+      'handler',
+    );
+    expect(claimed.volumes).toContainEqual({
+      name: 'assets',
+      persistentVolumeClaim: { claimName: 'chat-assets' },
+    });
   });
 
   it('names each handler after its pod and opens its admin port outside the Service', () => {

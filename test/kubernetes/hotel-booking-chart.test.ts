@@ -59,6 +59,8 @@ const rendered = renderedChart(CHART);
 
 /** Variables of config.ts the chart leaves unset on purpose, and why. */
 const LEFT_UNSET: Record<string, string> = {
+  HOST: 'defaults to 0.0.0.0, every interface, which a pod needs',
+  OBJECT_STORE_DIR: 'hotel booking stores no objects',
   DATA_DIR: 'SQLite files of the embedded adapters; every port has a server in a cluster',
   REDIS_URL: 'a standalone Redis; the chart uses the Redis Cluster (REDIS_CLUSTER_NODES)',
   KAFKA_CLIENT_ID: 'defaults to the process name',

@@ -41,6 +41,8 @@ const rendered = renderedChart(CHART);
 
 /** Variables of config.ts the chart leaves unset on purpose, and why. */
 const LEFT_UNSET: Record<string, string> = {
+  HOST: 'defaults to 0.0.0.0, every interface, which a pod needs',
+  OBJECT_STORE_DIR: 'navigation stores no objects',
   DATA_DIR: 'the image sets it under /tmp; navigation keeps nothing on disk',
   KAFKA_BROKERS: 'navigation uses no event log yet',
   REDIS_URL: 'navigation uses no cache server',

@@ -36,6 +36,8 @@ export interface SystemChartSpec {
   cassandra?: boolean;
   /** An env value the schema refuses, naming the variable (default KAFKA_BROKERS=no-port). */
   badEnv?: [name: string, value: string];
+  /** Volumes a role keeps its own data in, mounted writable (all others are read-only). */
+  writableMounts?: string[];
   /** Variables the chart sets itself, which values.schema.json must refuse in env. */
   chartEnv: string[];
 }
@@ -175,7 +177,7 @@ export function describeSystemChart(spec: SystemChartSpec): void {
       }
     });
 
-    it('mounts only the pod’s volumes, and nothing writable but /tmp', () => {
+    it('mounts only the pod’s volumes, and nothing writable but /tmp and its data', () => {
       for (const deployment of byKind(rendered.defaults(), 'Deployment') as Deployment[]) {
         const pod = deployment.spec.template.spec;
         const volumes = pod.volumes.map((v) => v.name);
@@ -186,7 +188,9 @@ export function describeSystemChart(spec: SystemChartSpec): void {
               expect.arrayContaining([mount.name]),
             ]);
             const writable = mount.readOnly !== true;
-            expect([mount.mountPath, writable]).toEqual([mount.mountPath, mount.name === 'tmp']);
+            const mayWrite =
+              mount.name === 'tmp' || (spec.writableMounts ?? []).includes(mount.name);
+            expect([mount.mountPath, writable]).toEqual([mount.mountPath, mayWrite]);
           }
         }
         // every volume is used

@@ -24,6 +24,8 @@ credentials; a handler is named after its pod, the name the operator knows it by
 {{- $_ := set $args "extraPorts" (include "chat.adminPort" $root | trim) -}}
 {{- $_ := set $args "extraIngress" (include "chat.adminIngress" $root | trim) -}}
 {{- $_ := set $args "terminationGracePeriodSeconds" (include "chat.handlerGrace" $root | int) -}}
+{{- $_ := set $args "extraVolumes" (include "chat.assetsVolume" $root | trim) -}}
+{{- $_ := set $args "extraVolumeMounts" (include "chat.assetsMount" $root | trim) -}}
 {{- end -}}
 {{- toYaml $args -}}
 {{- end -}}
@@ -49,6 +51,8 @@ the HTTP server.
 {{- define "chat.handlerEnv" -}}
 - name: ADMIN_PORT
   value: {{ .Values.handler.adminPort | quote }}
+- name: OBJECT_STORE_DIR
+  value: {{ include "chat.assetsPath" . }}
 - name: HANDLER_ID
   valueFrom:
     fieldRef:
@@ -98,4 +102,24 @@ the HTTP server.
       name: {{ $secret }}
       key: {{ . }}
 {{- end }}
+{{- end -}}
+
+{{/* The handlers' asset folder (the REST API stores uploads there): a claim, or an emptyDir. */}}
+{{- define "chat.assetsPath" -}}/var/lib/chat/assets{{- end -}}
+
+{{- define "chat.assetsVolume" -}}
+- name: assets
+  {{- if .Values.assets.existingClaim }}
+  persistentVolumeClaim:
+    claimName: {{ .Values.assets.existingClaim }}
+  {{- else }}
+  emptyDir:
+    sizeLimit: {{ .Values.assets.sizeLimit }}
+  {{- end }}
+{{- end -}}
+
+{{- define "chat.assetsMount" -}}
+- name: assets
+  mountPath: {{ include "chat.assetsPath" . }}
+  readOnly: false
 {{- end -}}

@@ -9,7 +9,8 @@ the chart's values give the image, env shared by every component and pod
 annotations; extraEnv adds env entries the chart computes (Secret references,
 other services' addresses). extraVolumes and extraVolumeMounts (optional, YAML
 lists) add pod volumes and the container's mounts of them, after the /tmp every
-pod has; every extra mount is read-only, the root filesystem's rule. extraPorts
+pod has; an extra mount is read-only, the root filesystem's rule, unless it says
+readOnly: false (a role's own data, such as chat's asset folder). extraPorts
 (optional, a YAML list) adds named container ports after http; a role whose
 shutdown outlasts the default grace sets terminationGracePeriodSeconds.
 */}}
@@ -119,7 +120,9 @@ spec:
             - name: tmp
               mountPath: /tmp
             {{- range $mount := (.extraVolumeMounts | default "" | fromYamlArray) }}
+            {{- if not (hasKey $mount "readOnly") }}
             {{- $_ := set $mount "readOnly" true }}
+            {{- end }}
             {{- toYaml (list $mount) | nindent 12 }}
             {{- end }}
       volumes:

@@ -122,8 +122,9 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     cache: infra.readiness.cache!,
     relational: infra.readiness.relational!,
     wideColumn: infra.readiness.wideColumn!,
-    objectStore: infra.readiness.objectStore!,
   };
+  // Only the REST API stores assets; the fan-out worker has no asset folder.
+  if (roles.includes('api')) readiness.objectStore = infra.readiness.objectStore!;
   if (roles.includes('fanout')) readiness.eventLog = infra.readiness.eventLog!;
 
   const http = createHttpApp({ logger, metrics, readiness, rawBodyPaths: [ASSETS_PATH] });
