@@ -32,6 +32,7 @@ export interface ChatSystem {
 /** The environment of a chat process on those servers, and how to drop its data. */
 export async function systemEnv(
   servers: Servers,
+  overrides: Record<string, string> = {},
 ): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
   // Empty counts as unset: whatever servers the test's own environment names, these decide.
   const env: Record<string, string> = {
@@ -61,17 +62,22 @@ export async function systemEnv(
       env.REDIS_CLUSTER_NODES = serverAddress('REDIS_CLUSTER_NODES');
     }
   }
-  return { env, drop };
+  return { env: { ...env, ...overrides }, drop };
 }
 
 /**
  * The chat system as processes: embedded is one process (api and handler)
  * on SQLite and the in-process cache; real is `handlers` processes on Redis
  * (standalone, or the cluster), Cassandra and MySQL (a scratch database, a
- * key prefix of its own), the first also serving the REST API.
+ * key prefix of its own), the first also serving the REST API. `overrides`
+ * replaces settings (the large tests slow the heartbeat and the pull down).
  */
-export async function startSystem(servers: Servers, handlers = 2): Promise<ChatSystem> {
-  const { env, drop } = await systemEnv(servers);
+export async function startSystem(
+  servers: Servers,
+  handlers = 2,
+  overrides: Record<string, string> = {},
+): Promise<ChatSystem> {
+  const { env, drop } = await systemEnv(servers, overrides);
   const started: ChatProcess[] = [];
   const addHandler = async (name: string) => {
     const roles = started.length === 0 ? 'api,handler' : 'handler';
