@@ -87,6 +87,7 @@ describe('2,000 clients over three handlers, one killed mid-run', () => {
       () => deliveryReport(conversations).lost === 0,
       () => deliveryReport(conversations),
     );
+    expect(clients.flatMap((c) => c.errors).slice(0, 3)).toEqual([]);
     const report = deliveryReport(conversations);
     expect(report).toMatchObject({
       unacked: 0,

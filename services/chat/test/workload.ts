@@ -73,8 +73,9 @@ export interface DeliveryReport {
   /** Message frames received in all, duplicates included; others' acknowledged messages held. */
   framesReceived: number;
   held: number;
-  /** Error events the clients got. */
+  /** Error events the clients got, and `internal` ones among them (transient, retried). */
   errors: number;
+  internalErrors: number;
   example?: string;
 }
 
@@ -89,12 +90,15 @@ export function deliveryReport(conversations: Conversation[]): DeliveryReport {
     framesReceived: 0,
     held: 0,
     errors: 0,
+    internalErrors: 0,
   };
   const clients = new Set(conversations.flatMap((c) => c.members));
   for (const client of clients) {
     report.unacked += client.unacked;
     report.framesReceived += client.received;
     report.errors += client.errors.length;
+    report.internalErrors += client.internalErrors;
+    if (client.errors[0]) report.example ??= JSON.stringify(client.errors[0]);
   }
 
   for (const { id, members } of conversations) {
