@@ -95,6 +95,9 @@ export class ReconnectingClient {
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #firstReady: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  #firstUrl: string | undefined;
+  #firstFailures = 0;
+  #lastError = '';
 
   constructor(userId: string, token: string, service: HandlerService, backoff = JITTERED) {
     this.userId = userId;
@@ -107,6 +110,7 @@ export class ReconnectingClient {
   start(wsUrl?: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#firstReady = { resolve, reject };
+      this.#firstUrl = wsUrl;
       this.#open(wsUrl);
     });
   }
@@ -156,7 +160,7 @@ export class ReconnectingClient {
     const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${this.token}` } });
     this.#ws = ws;
     // A refused upgrade (503 while full or draining) or a refused connection ends in 'close'.
-    ws.on('error', () => undefined);
+    ws.on('error', (error) => (this.#lastError = error.message));
     ws.on('message', (data) => this.#receive(JSON.parse(data.toString()) as ServerEvent));
     ws.once('close', (code) => this.#closed(ws, code));
   }
@@ -168,8 +172,15 @@ export class ReconnectingClient {
     this.#ready = false;
     if (this.#stopped) return;
     if (this.#firstReady) {
+      // The first connection is tried a few times too, then given up on.
+      if (++this.#firstFailures < 5) {
+        const delay = backoffDelay(this.#backoff, this.#firstFailures);
+        this.#timer = setTimeout(() => this.#open(this.#firstUrl), delay);
+        return;
+      }
       this.#stopped = true;
-      return this.#firstReady.reject(new Error(`${this.userId}: first connection closed ${code}`));
+      const reason = `${code} ${this.#lastError}`;
+      return this.#firstReady.reject(new Error(`${this.userId} could not connect: ${reason}`));
     }
     if (wasReady) this.reconnects.push({ closedAt: performance.now(), code, attempts: [] });
     this.#retry();
