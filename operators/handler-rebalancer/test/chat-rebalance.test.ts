@@ -142,7 +142,9 @@ async function loads(handlers: ChatProcess[]): Promise<number[]> {
 
 const withinLimit = (counts: number[]) => {
   const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
-  return Math.max(...counts) <= mean + Math.max(IMBALANCE.fraction * mean, IMBALANCE.minConnections);
+  return (
+    Math.max(...counts) <= mean + Math.max(IMBALANCE.fraction * mean, IMBALANCE.minConnections)
+  );
 };
 
 test('1,000 clients on one handler spread over two new ones, no message lost or doubled', async () => {
@@ -222,7 +224,11 @@ test('1,000 clients on one handler spread over two new ones, no message lost or 
     async () => {
       counts = await loads(handlers);
       const connected = clients.filter((c) => c.connected).length;
-      return connected === CLIENTS && counts.reduce((a, b) => a + b, 0) === CLIENTS && withinLimit(counts);
+      return (
+        connected === CLIENTS &&
+        counts.reduce((a, b) => a + b, 0) === CLIENTS &&
+        withinLimit(counts)
+      );
     },
     () => counts,
   );

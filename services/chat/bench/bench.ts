@@ -45,8 +45,8 @@ interface Figures {
  * Every client sends; the message's body is its send time. In a closed loop
  * (no `perSecond`) its next message goes when the last one reached its
  * recipient (the peer in chat, itself on the echo server); paced, the
- * senders together send `perSecond` messages a second, each on its own
- * timer. Counted at the recipient, within the timed window.
+ * senders take turns to send `perSecond` messages a second in all. Counted
+ * at the recipient, within the timed window.
  */
 async function run(
   pairs: { sender: ReconnectingClient; recipient: ReconnectingClient; conversation: string }[],
@@ -59,7 +59,7 @@ async function run(
   let counting = false;
   let running = true;
   const failedBefore = pairs.reduce((sum, p) => sum + p.sender.internalErrors, 0);
-  for (const { sender, recipient, conversation } of pairs) {
+  const nexts = pairs.map(({ sender, recipient, conversation }) => {
     const next = () => {
       if (running) sender.send(conversation, String(performance.now()));
     };
@@ -68,22 +68,28 @@ async function run(
       if (counting) latencies.push(at - Number(message.body));
       if (perSecond === undefined) next();
     };
-    if (perSecond === undefined) next();
-    else {
-      const everyMs = (pairs.length / perSecond) * 1000;
-      const start = setTimeout(
-        () => timers.push(setInterval(next, everyMs)),
-        Math.random() * everyMs,
-      );
-      timers.push(start);
-    }
+    return next;
+  });
+  if (perSecond === undefined) for (const next of nexts) next();
+  else {
+    // One ticker for all: the senders take turns, perSecond in all from the first tick on.
+    const TICK_MS = 20;
+    let owed = 0;
+    let turn = 0;
+    timers.push(
+      setInterval(() => {
+        for (owed += (perSecond * TICK_MS) / 1000; owed >= 1; owed--) {
+          nexts[turn++ % nexts.length]!();
+        }
+      }, TICK_MS),
+    );
   }
   await new Promise((resolve) => setTimeout(resolve, warmUpSeconds * 1000));
   counting = true;
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   counting = false;
   running = false;
-  for (const timer of timers) clearTimeout(timer);
+  for (const timer of timers) clearInterval(timer);
   const failed = pairs.reduce((sum, p) => sum + p.sender.internalErrors, 0) - failedBefore;
   // Let what is in flight land before the next run starts: every send acknowledged, then a second.
   const deadline = Date.now() + 120_000;
@@ -115,7 +121,13 @@ async function startEcho(): Promise<{ wsUrl: string; child: ChildProcess }> {
 async function main(): Promise<void> {
   const load = loadAverage();
   const echo = await startEcho();
-  const system: ChatSystem = await startSystem('real', HANDLERS);
+  // The defaults a deployment runs with, not the tests' quick heartbeat and pull.
+  const system: ChatSystem = await startSystem('real', HANDLERS, {
+    HEARTBEAT_MS: '30000',
+    PENDING_PULL_MS: '10000',
+    DIRECTORY_TTL_MS: '30000',
+    DIRECTORY_CACHE_MS: '1000',
+  });
   const all: ReconnectingClient[] = [];
   try {
     // The echo server's clients: each one its own recipient.
