@@ -37,7 +37,7 @@ export interface ChatSystem {
 /** The environment of a chat process on those servers, and how to drop its data. */
 export async function systemEnv(
   servers: Servers,
-  options: { kafka?: boolean } = {},
+  options: { kafka?: boolean; overrides?: Record<string, string> } = {},
 ): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
   // Empty counts as unset: whatever servers the test's own environment names, these decide.
   const env: Record<string, string> = {
@@ -71,7 +71,7 @@ export async function systemEnv(
       env.REDIS_CLUSTER_NODES = serverAddress('REDIS_CLUSTER_NODES');
     }
   }
-  return { env, drop };
+  return { env: { ...env, ...options.overrides }, drop };
 }
 
 /**
@@ -81,14 +81,17 @@ export async function systemEnv(
  * key prefix of its own) and a scratch object-store folder, the first also
  * serving the REST API. With `fanout`, the group fan-out worker runs too: its
  * own process on real servers (with Kafka), in the one process when embedded.
+ * `env` replaces settings (the large tests slow the heartbeat and the pull down).
  */
 export async function startSystem(
   servers: Servers,
   handlers = 2,
   options: { fanout?: boolean; env?: Record<string, string> } = {},
 ): Promise<ChatSystem> {
-  const { env, drop } = await systemEnv(servers, { kafka: options.fanout === true });
-  Object.assign(env, options.env);
+  const { env, drop } = await systemEnv(servers, {
+    kafka: options.fanout === true,
+    overrides: options.env ?? {},
+  });
   const started: ChatProcess[] = [];
   const embeddedFanout = servers === 'embedded' && options.fanout === true;
   const addHandler = async (name: string) => {
