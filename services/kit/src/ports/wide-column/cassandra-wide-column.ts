@@ -36,6 +36,13 @@ export class CassandraWideColumn implements WideColumn {
       localDataCenter: options.localDataCenter,
       ...(options.credentials ? { credentials: options.credentials } : {}),
       queryOptions: { consistency: types.consistencies.localQuorum, prepare: true },
+      // The driver's default, one connection per local node with 2,048 requests in
+      // flight, refused requests (BusyConnectionError) under a chat handler holding
+      // 2,000 clients. Two connections of 8,192 queue the bursts instead.
+      pooling: {
+        coreConnectionsPerHost: { [types.distance.local]: 2, [types.distance.remote]: 1 },
+        maxRequestsPerConnection: 8192,
+      },
     });
   }
 
