@@ -12,6 +12,7 @@ import { startSystem, type ChatSystem } from './system.ts';
 import {
   deliveryReport,
   directConversations,
+  groupConversations,
   makeClients,
   quantile,
   sendRound,
@@ -20,6 +21,9 @@ import {
 } from './workload.ts';
 
 const CLIENTS = 2000;
+/** The last 200 clients talk in 20 groups of 10; the others two by two. */
+const GROUP_SIZE = 10;
+const GROUPED = 200;
 const HANDLERS = 3;
 const ROUNDS = 4;
 const ROUND_GAP_MS = 400;
@@ -34,7 +38,8 @@ const BACKOFF = { ...JITTERED, firstMs: 3000 };
 
 /**
  * 2,000 clients on three handler processes (Redis, Cassandra, MySQL) in
- * one-to-one conversations across handlers, a kill -9 of one handler while
+ * one-to-one conversations across handlers and in groups (fanned out by the
+ * worker through Kafka), a kill -9 of one handler while
  * pipelined messages flow, and its clients coming back through the Service
  * with jittered backoff. The heartbeat and the pending pull are slower than
  * the other tests' so that 2,000 connections do not swamp this machine.
@@ -45,6 +50,7 @@ describe('2,000 clients over three handlers, one killed mid-run', () => {
 
   beforeAll(async () => {
     system = await startSystem('real', HANDLERS, {
+      fanout: true,
       env: { HEARTBEAT_MS: '10000', PENDING_PULL_MS: '3000', DIRECTORY_TTL_MS: '15000' },
     });
   }, 120_000);
@@ -60,14 +66,23 @@ describe('2,000 clients over three handlers, one killed mid-run', () => {
     const service = new HandlerService();
     service.setReady(handlers.map((h) => h.wsUrl));
 
-    // Client i starts on handler i mod 3, so each pair (2k, 2k + 1) spans two handlers.
+    // Client i starts on handler i mod 3, so each pair (2k, 2k + 1) spans two handlers, and
+    // each group all three.
     clients = await makeClients(CLIENTS, service, BACKOFF);
     await inBatches(
       clients.map((client, i) => ({ client, i })),
       100,
       ({ client, i }) => client.start(handlers[i % HANDLERS]!.wsUrl),
     );
-    const conversations: Conversation[] = directConversations(clients);
+    const conversations: Conversation[] = [
+      ...directConversations(clients.slice(0, CLIENTS - GROUPED)),
+      ...(await groupConversations(
+        clients.slice(CLIENTS - GROUPED),
+        GROUP_SIZE,
+        handlers[0]!.url,
+        system.env.MYSQL_URL!,
+      )),
+    ];
     const victims = clients.filter((c) => c.handler === victim.name);
     expect(victims).toHaveLength(Math.floor(CLIENTS / HANDLERS));
 
@@ -100,7 +115,8 @@ describe('2,000 clients over three handlers, one killed mid-run', () => {
       unknown: 0,
       outOfOrder: 0,
       errors: 0,
-      held: CLIENTS * ROUNDS,
+      // Each member holds every other member's message of every round.
+      held: ((CLIENTS - GROUPED) * 1 + GROUPED * (GROUP_SIZE - 1)) * ROUNDS,
     });
 
     // Every client of the killed handler came back, on a live one, after the kill.

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { MysqlRelational } from '@platform/kit';
 import { Tokens } from '../src/auth.ts';
 import { directConversationId } from '../src/domain/conversation.ts';
-import { HandlerService, ReconnectingClient, type Backoff } from './reconnecting-client.ts';
+import { post } from './client.ts';
+import {
+  HandlerService,
+  inBatches,
+  ReconnectingClient,
+  type Backoff,
+} from './reconnecting-client.ts';
+import { UserStore } from '../src/store/user.store.ts';
 import { TEST_SECRET } from './system.ts';
 
 /**
@@ -9,8 +17,8 @@ import { TEST_SECRET } from './system.ts';
  * some kind, each member sending messages; then a check that every
  * acknowledged message reached every other member once and in order. A kind
  * of conversation is a function from clients to conversations
- * (`directConversations` now; groups will add theirs); sending and checking
- * work on any kind.
+ * (`directConversations`, `groupConversations`); sending and checking work
+ * on any kind.
  */
 export interface Conversation {
   id: string;
@@ -46,6 +54,48 @@ export function directConversations(clients: ReconnectingClient[]): Conversation
     const id = directConversationId(members[0]!.userId, members[1]!.userId);
     for (const member of members) member.join(id);
     conversations.push({ id, members });
+  }
+  return conversations;
+}
+
+/**
+ * Groups of `size` clients each, created through the REST API by their first
+ * member. A group's members must be users: their rows are written straight
+ * into the system's MySQL database (the clients' ids are made up).
+ */
+export async function groupConversations(
+  clients: ReconnectingClient[],
+  size: number,
+  apiUrl: string,
+  mysqlUrl: string,
+): Promise<Conversation[]> {
+  const db = new MysqlRelational(mysqlUrl, { connectionLimit: 4 });
+  try {
+    const users = new UserStore(db);
+    await inBatches(clients, 20, (client) =>
+      users.create({
+        id: client.userId,
+        name: client.userId,
+        passwordHash: 'none: signs in with a test token',
+        createdAt: Date.now(),
+      }),
+    );
+  } finally {
+    await db.close();
+  }
+  const conversations: Conversation[] = [];
+  for (let i = 0; i + size <= clients.length; i += size) {
+    const members = clients.slice(i, i + size);
+    const created = await post(
+      apiUrl,
+      '/groups',
+      { name: `load ${i / size}`, members: members.slice(1).map((m) => m.userId) },
+      { authorization: `Bearer ${members[0]!.token}` },
+    );
+    if (created.status !== 201) throw new Error(`group not created: ${created.text}`);
+    const { conversationId } = created.json as { conversationId: string };
+    for (const member of members) member.join(conversationId);
+    conversations.push({ id: conversationId, members });
   }
   return conversations;
 }
