@@ -80,6 +80,15 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     res.locals.userId = user;
     next();
   };
+  /**
+   * Idempotency-Key replay per caller: a key is only ever the caller's own, so
+   * two users who number and key their sends alike (both peers' first message)
+   * are two sends, and nobody can replay or block another user's key.
+   */
+  const callersIdempotency =
+    (scope: string): RequestHandler =>
+    (req, res, next) =>
+      idempotency({ cache, scope: `${scope}:${res.locals.userId}` })(req, res, next);
   const signInLimit = clientRateLimit({
     cache,
     name: 'chat-sign-in',
@@ -122,17 +131,12 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     res.json({ conversationId: directConversationId(res.locals.userId, other) });
   });
 
-  app.post(
-    '/messages',
-    authenticated,
-    idempotency({ cache, scope: 'chat:messages' }),
-    async (req, res) => {
-      const body = parseInput(sendBody, req.body);
-      const { message, duplicate } = await messages.send(res.locals.userId, body);
-      res.status(duplicate ? 200 : 201).json({ ...message, duplicate });
-      void messages.forward(message);
-    },
-  );
+  app.post('/messages', authenticated, callersIdempotency('chat:messages'), async (req, res) => {
+    const body = parseInput(sendBody, req.body);
+    const { message, duplicate } = await messages.send(res.locals.userId, body);
+    res.status(duplicate ? 200 : 201).json({ ...message, duplicate });
+    void messages.forward(message);
+  });
 
   /** A group of the caller and these users; the caller is always a member. */
   app.post('/groups', authenticated, async (req, res) => {
@@ -148,7 +152,7 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   app.post(
     '/groups/:id/messages',
     authenticated,
-    idempotency({ cache, scope: 'chat:group-messages' }),
+    callersIdempotency('chat:group-messages'),
     async (req, res) => {
       const id = String(req.params.id);
       if (!GROUP_ID.test(id)) throw chatError('group_not_found', { field: 'id' });

@@ -134,6 +134,71 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(stored.map((m) => m.body)).toEqual(['once', 'by rest']);
   });
 
+  test("an Idempotency-Key is the caller's own: the same key from another user is its own send", async () => {
+    const [lea, max, ned] = (await Promise.all(
+      ['lea', 'max', 'ned'].map((n) => signUp(api, unique(n))),
+    )) as [Account, Account, Account];
+    const conversation = directConversationId(lea.userId, max.userId);
+    // Both peers number from 1 and derive their keys the same way: the same key, the same body.
+    const key = { 'idempotency-key': unique('same') };
+    const body = { conversationId: conversation, clientSeq: 1, body: 'hi' };
+    const fromLea = await post(api, '/messages', body, {
+      authorization: `Bearer ${lea.token}`,
+      ...key,
+    });
+    const fromMax = await post(api, '/messages', body, {
+      authorization: `Bearer ${max.token}`,
+      ...key,
+    });
+    expect(fromLea.status).toBe(201);
+    expect(fromMax.status).toBe(201);
+    expect(fromMax.json).toMatchObject({ sender: max.userId, duplicate: false });
+    const stored = await history(lea, conversation);
+    expect(stored.map((m) => m.sender).sort()).toEqual([lea.userId, max.userId].sort());
+
+    // A stranger neither gets their answer replayed nor blocks the key with another body.
+    const fromNed = await post(api, '/messages', body, {
+      authorization: `Bearer ${ned.token}`,
+      ...key,
+    });
+    expect(fromNed.status).toBe(403);
+    const taken = unique('taken');
+    const squat = await post(
+      api,
+      '/messages',
+      { conversationId: directConversationId(ned.userId, lea.userId), clientSeq: 1, body: 'x' },
+      { authorization: `Bearer ${ned.token}`, 'idempotency-key': taken },
+    );
+    expect(squat.status).toBe(201);
+    const after = await post(
+      api,
+      '/messages',
+      { ...body, clientSeq: 2 },
+      { authorization: `Bearer ${lea.token}`, 'idempotency-key': taken },
+    );
+    expect(after.status).toBe(201);
+    expect(await history(lea, conversation)).toHaveLength(3);
+
+    // The same in a group: two members' first messages, one key, one body, both stored.
+    const created = await post(
+      api,
+      '/groups',
+      { name: 'team', members: [max.userId] },
+      { authorization: `Bearer ${lea.token}` },
+    );
+    const group = created.json as { id: string; conversationId: string };
+    for (const member of [lea, max]) {
+      const sent = await post(
+        api,
+        `/groups/${group.id}/messages`,
+        { clientSeq: 1, body: 'hello team' },
+        { authorization: `Bearer ${member.token}`, ...key },
+      );
+      expect(sent).toMatchObject({ status: 201, json: { sender: member.userId } });
+    }
+    expect(await history(max, group.conversationId)).toHaveLength(2);
+  });
+
   test('history pages with a cursor, and sync pulls what follows a watermark', async () => {
     const [jo, kim] = await Promise.all([signUp(api, unique('jo')), signUp(api, unique('kim'))]);
     const found = await get(api, `/conversations/direct/${kim.userId}`, jo.token);
