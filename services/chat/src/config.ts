@@ -48,6 +48,10 @@ export const configSchema = z.object({
   LAST_SEEN_WRITE_MS: env.positiveInt(60_000).pipe(z.number().min(100).max(3_600_000)),
   /** Largest asset upload; a larger one is refused with 413. */
   MAX_ASSET_BYTES: env.positiveInt(10 * 1024 * 1024).pipe(z.number().max(1024 * 1024 * 1024)),
+  /** Uploads one user may have in flight at once; each holds up to MAX_ASSET_BYTES in memory. */
+  MAX_UPLOADS_PER_USER: env.positiveInt(4).pipe(z.number().max(1000)),
+  /** Uploads a process reads at once: its upload memory is at most this many MAX_ASSET_BYTES. */
+  MAX_UPLOADS_IN_FLIGHT: env.positiveInt(32).pipe(z.number().max(10_000)),
   /** Content types an asset may have. */
   ASSET_TYPES: env
     .list()

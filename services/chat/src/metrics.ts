@@ -94,5 +94,10 @@ export function chatMetrics(metrics: Metrics, handler: string) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
+    assetUploadsInFlight: new Gauge({
+      name: 'chat_asset_uploads_in_flight',
+      help: 'Asset uploads this process is reading (each holds up to MAX_ASSET_BYTES).',
+      registers,
+    }),
   };
 }

@@ -117,6 +117,9 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     store: assetStore,
     maxBytes: config.MAX_ASSET_BYTES,
     types: config.ASSET_TYPES,
+    maxUploadsPerUser: config.MAX_UPLOADS_PER_USER,
+    maxUploadsInFlight: config.MAX_UPLOADS_IN_FLIGHT,
+    inFlightGauge: domainMetrics.assetUploadsInFlight,
   });
   const readiness: Record<string, () => Promise<void>> = {
     cache: infra.readiness.cache!,
