@@ -59,6 +59,12 @@ export interface HandlerDeps {
 /** The socket's own buffer above which the queue waits; the queue is the part we control. */
 const SOCKET_HIGH_WATER = 64 * 1024;
 const PENDING_PAGE = 500;
+/**
+ * Client events one connection may have being handled; beyond it the socket
+ * is not read until they finish, so a client sending faster than its events
+ * are stored is held back by TCP instead of queued in this process's memory.
+ */
+const EVENTS_IN_FLIGHT = 64;
 
 /**
  * A WebSocket handler: authenticated connections on /ws, one user → many
@@ -288,6 +294,7 @@ export class Connection {
   #flushTimer: NodeJS.Timeout | undefined;
   #sends: Promise<void> = Promise.resolve();
   #badEvents = 0;
+  #inFlight = 0;
   #closed = false;
 
   constructor(
@@ -370,6 +377,8 @@ export class Connection {
   }
 
   heartbeat(): void {
+    // Not reading (events in flight): its pong waits behind what it sent, unread by us.
+    if (this.#ws.isPaused) return;
     if (!this.#alive) {
       this.#deps.metrics.deadPeers.inc();
       this.#ws.terminate();
@@ -391,13 +400,21 @@ export class Connection {
   }
 
   #receive(data: RawData, isBinary: boolean): void {
+    // Any frame shows the peer is there, as a pong would.
+    this.#alive = true;
     const event = this.#parse(data, isBinary);
     if (!event) return;
+    this.#deps.metrics.eventsInFlight.inc();
+    if (++this.#inFlight === EVENTS_IN_FLIGHT) this.#ws.pause();
+    const done = () => {
+      this.#deps.metrics.eventsInFlight.dec();
+      if (--this.#inFlight === EVENTS_IN_FLIGHT - 1) this.#ws.resume();
+    };
     if (event.type === 'send_message') {
       // One at a time per connection, so a sender's messages are stored and forwarded in order.
-      this.#sends = this.#sends.then(() => this.#handle(event));
+      this.#sends = this.#sends.then(() => this.#handle(event)).then(done);
     } else {
-      void this.#handle(event);
+      void this.#handle(event).then(done);
     }
   }
 

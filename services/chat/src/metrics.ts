@@ -41,6 +41,12 @@ export function chatMetrics(metrics: Metrics, handler: string) {
       labelNames: ['handler'],
       registers,
     }).labels(handler),
+    eventsInFlight: new Gauge({
+      name: 'chat_client_events_in_flight',
+      help: 'Client events being handled, by handler (each connection reads on below a bound).',
+      labelNames: ['handler'],
+      registers,
+    }).labels(handler),
     typingDropped: new Counter({
       name: 'chat_typing_dropped_total',
       help: 'Typing events dropped because a connection was backed up.',

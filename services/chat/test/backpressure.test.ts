@@ -3,7 +3,7 @@ import { freePort } from '@platform/kit/testing';
 import { directConversationId } from '../src/domain/conversation.ts';
 import { ChatClient, signUp } from './client.ts';
 import { startChat, type ChatProcess } from './processes.ts';
-import { systemEnv, unique } from './system.ts';
+import { startSystem, systemEnv, unique, type ChatSystem } from './system.ts';
 
 /** A WebSocket client that completes the upgrade and then never reads a byte. */
 function silentClient(port: number, token: string): Promise<Socket> {
@@ -110,4 +110,52 @@ describe('backpressure on embedded stand-ins', () => {
       await beating.kill('SIGKILL');
     }
   });
+});
+
+describe('reading on real servers', () => {
+  let system: ChatSystem;
+
+  beforeAll(async () => {
+    system = await startSystem('real', 1, {
+      env: { MAX_BODY_CHARS: '60000', MAX_FRAME_BYTES: '131072' },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  test('a client sending faster than its events are handled is read only as fast as they are', async () => {
+    const [alice, bob] = await Promise.all([
+      signUp(system.handlers[0]!.url, unique('alice')),
+      signUp(system.handlers[0]!.url, unique('bob')),
+    ]);
+    const conversation = directConversationId(alice.userId, bob.userId);
+    const a = await ChatClient.connect(system.handlers[0]!.wsUrl, alice.token);
+
+    // 600 sends of 60 KB (36 MB) written at once. Unbounded, the handler would read them as
+    // fast as they come and keep every one in memory until stored, hundreds at a time; bounded,
+    // it stops reading while EVENTS_IN_FLIGHT (64) are being handled: TCP holds the rest back.
+    const total = 600;
+    const body = 'x'.repeat(60_000);
+    for (let seq = 1; seq <= total; seq++) {
+      a.send({ type: 'send_message', conversationId: conversation, clientSeq: seq, body });
+    }
+    const acks = () => a.events.filter((e) => e.type === 'ack').length;
+    let most = 0;
+    while (acks() < total && a.closeCode === undefined) {
+      most = Math.max(most, await counter(system.handlers[0]!.url, 'chat_client_events_in_flight'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // A socket read delivers a 64 KB chunk's frames at once: one more 60 KB frame at most.
+    expect(most).toBeLessThanOrEqual(65);
+    expect(most).toBeGreaterThan(16);
+
+    expect(a.closeCode).toBeUndefined();
+    const seqs = a.events
+      .filter((e) => e.type === 'ack')
+      .map((e) => (e as { clientSeq: number }).clientSeq);
+    expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    await a.close();
+  }, 60_000);
 });
