@@ -11,6 +11,7 @@ import {
   GROUP_ID,
   USER_ID,
 } from './domain/conversation.ts';
+import { storedText } from './domain/events.ts';
 import { hashPassword, verifyPassword } from './domain/password.ts';
 import { TIME_ID } from './domain/time-id.ts';
 import { chatError } from './errors.ts';
@@ -34,7 +35,7 @@ const historyQuery = z.object({
 });
 
 const groupBody = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(100),
+  name: storedText().trim().min(1, 'must not be empty').max(100),
   members: z.array(z.string().regex(USER_ID, 'expected user ids')).max(10_000),
 });
 
@@ -69,7 +70,7 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   const { users, tokens, messages, groups, presence, conversations, assets, cache } = deps;
   const groupSendBody = z.strictObject({
     clientSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-    body: z.string().min(1).max(deps.maxBodyChars),
+    body: storedText().min(1).max(deps.maxBodyChars),
   });
   const sendBody = groupSendBody.extend({ conversationId: z.string().min(1).max(80) });
 

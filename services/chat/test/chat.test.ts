@@ -268,6 +268,28 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
       (await get(api, `/users/${ivan!.userId}/pending`, ivan!.token)).json as { messages: [] },
     ).toEqual({ messages: [] });
 
+    // A lone surrogate would be stored as U+FFFD while the ack and a live forward carry it:
+    // text that is not well-formed Unicode is refused, over WS and REST, message or group name.
+    const ours = directConversationId(gina!.userId, hal!.userId);
+    const lone = await g.sendMessage(ours, 3, 'half \ud83d');
+    expect(lone).toMatchObject({ type: 'error', code: 'invalid_event', field: 'body' });
+    const loneRest = await post(
+      api,
+      '/messages',
+      { conversationId: ours, clientSeq: 4, body: '\udc00 half' },
+      { authorization: `Bearer ${gina!.token}` },
+    );
+    expect(loneRest).toMatchObject({ status: 400, json: { error: { field: 'body' } } });
+    const loneName = await post(
+      api,
+      '/groups',
+      { name: 'team \ud800', members: [hal!.userId] },
+      { authorization: `Bearer ${gina!.token}` },
+    );
+    expect(loneName).toMatchObject({ status: 400, json: { error: { field: 'name' } } });
+    expect(await history(hal!, ours)).toHaveLength(0);
+    expect((await g.sendMessage(ours, 5, 'whole 😀')).type).toBe('ack');
+
     // A frame over MAX_FRAME_BYTES closes the connection with 1009.
     g.sendRaw(JSON.stringify({ type: 'typing', conversationId: 'x'.repeat(20_000), typing: true }));
     expect(await g.closed).toBe(1009);
