@@ -61,8 +61,8 @@ export class MessageService {
   }
 
   /**
-   * Stores a message once per (conversation, sender, clientSeq); a resend gets
-   * the same ack. A group message is published to the fan-out topic before
+   * Stores a message once per (conversation, sender, clientSeq, body); a
+   * resend gets the same ack. A group message is published to the fan-out topic before
    * this resolves, a resend publishes it again (the worker is idempotent), so
    * a crash between store and publish is repaired by the client's resend.
    */
@@ -72,7 +72,7 @@ export class MessageService {
     const group = groupOf(conversationId) !== undefined;
     const recipient = group ? undefined : peerOf(conversationId, sender);
 
-    const claim = await this.#store.claimSend(conversationId, sender, clientSeq, {
+    const claim = await this.#store.claimSend(conversationId, sender, clientSeq, body, {
       messageId: this.#ids.next(),
       sentAt: Date.now(),
     });

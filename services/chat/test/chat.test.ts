@@ -134,6 +134,34 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(stored.map((m) => m.body)).toEqual(['once', 'by rest']);
   });
 
+  type Ack = Extract<ServerEvent, { type: 'ack' }>;
+  test('two devices of one user numbering alike send two messages; a true resend is still one', async () => {
+    const [olga, pete] = await Promise.all([
+      signUp(api, unique('olga')),
+      signUp(api, unique('pete')),
+    ]);
+    const conversation = directConversationId(olga.userId, pete.userId);
+    const [phone, laptop] = await Promise.all([connect(wsA, olga), connect(wsB, olga)]);
+    // Each device numbers its sends from 1: same clientSeq, different bodies, at the same time.
+    const [fromPhone, fromLaptop] = (await Promise.all([
+      phone.sendMessage(conversation, 1, 'from the phone'),
+      laptop.sendMessage(conversation, 1, 'from the laptop'),
+    ])) as [Ack, Ack];
+    expect(fromPhone).toMatchObject({ type: 'ack', duplicate: false });
+    expect(fromLaptop).toMatchObject({ type: 'ack', duplicate: false });
+    expect(fromPhone.messageId).not.toBe(fromLaptop.messageId);
+    const again = await phone.sendMessage(conversation, 1, 'from the phone');
+    expect(again).toMatchObject({ duplicate: true, messageId: fromPhone.messageId });
+
+    const stored = await history(pete, conversation);
+    expect(stored.map((m) => [m.messageId, m.body]).sort()).toEqual(
+      [
+        [fromPhone.messageId, 'from the phone'],
+        [fromLaptop.messageId, 'from the laptop'],
+      ].sort(),
+    );
+  });
+
   test("an Idempotency-Key is the caller's own: the same key from another user is its own send", async () => {
     const [lea, max, ned] = (await Promise.all(
       ['lea', 'max', 'ned'].map((n) => signUp(api, unique(n))),
