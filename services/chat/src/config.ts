@@ -36,6 +36,8 @@ export const configSchema = z.object({
   /** Bytes the socket may hold unsent before the client counts as a slow consumer. */
   MAX_BUFFERED_BYTES: env.positiveInt(1_048_576),
   MAX_CONNECTIONS: env.positiveInt(20_000),
+  /** Connections one user may hold on one handler; more are refused (429 at the upgrade). */
+  MAX_CONNECTIONS_PER_USER: env.positiveInt(32).pipe(z.number().max(10_000)),
   /** Life of directory entries; live handlers refresh them every third of it. */
   DIRECTORY_TTL_MS: env.positiveInt(30_000).pipe(z.number().min(300).max(3_600_000)),
   /** How long a handler trusts a user → handlers lookup. */

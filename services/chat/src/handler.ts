@@ -38,6 +38,8 @@ export interface HandlerOptions {
   sendQueueLimit: number;
   maxBufferedBytes: number;
   maxConnections: number;
+  /** Connections one user may hold on this handler (each gets its own copy of the pending). */
+  maxConnectionsPerUser: number;
   directoryTtlMs: number;
   pendingPullMs: number;
   /** Bad events one connection may send before it is closed. */
@@ -189,12 +191,24 @@ export class ConnectionPlane {
     const token = bearerToken(req);
     const user = token === undefined ? undefined : await tokens.verify(token);
     if (user === undefined) return no(401, 'Unauthorized', 'token');
+    if (this.#atUserLimit(user)) return no(429, 'Too Many Requests', 'user_limit');
 
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, user));
   }
 
+  /** The user holds as many connections here as it may (checked again once upgraded). */
+  #atUserLimit(user: string): boolean {
+    return (this.#byUser.get(user)?.size ?? 0) >= this.#deps.options.maxConnectionsPerUser;
+  }
+
   #open(ws: WebSocket, user: string): void {
     const { metrics, directory, presence, logger } = this.#deps;
+    // Upgrades of one user racing past the check before the upgrade: the extra ones go now.
+    if (this.#atUserLimit(user)) {
+      metrics.refusedUpgrades.labels('user_limit').inc();
+      ws.close(CLOSE.policy, 'too many connections of this user');
+      return;
+    }
     const connection = new Connection(ws, user, this.#deps, this.#schema);
     let connections = this.#byUser.get(user);
     if (!connections) this.#byUser.set(user, (connections = new Set()));

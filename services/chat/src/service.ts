@@ -186,6 +186,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
       sendQueueLimit: config.SEND_QUEUE_LIMIT,
       maxBufferedBytes: config.MAX_BUFFERED_BYTES,
       maxConnections: config.MAX_CONNECTIONS,
+      maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
       directoryTtlMs: config.DIRECTORY_TTL_MS,
       pendingPullMs: config.PENDING_PULL_MS,
     },

@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
+import WebSocket from 'ws';
 import { freePort } from '@platform/kit/testing';
 import { directConversationId } from '../src/domain/conversation.ts';
-import { ChatClient, signUp } from './client.ts';
+import { ChatClient, signUp, upgradeStatus, type Account } from './client.ts';
 import { startChat, type ChatProcess } from './processes.ts';
 import { startSystem, systemEnv, unique, type ChatSystem } from './system.ts';
 
@@ -20,6 +21,8 @@ function silentClient(port: number, token: string): Promise<Socket> {
     socket.on('error', reject);
   });
 }
+
+const bearer = (account: Account) => ({ authorization: `Bearer ${account.token}` });
 
 /** A counter's value in the Prometheus text of /metrics. */
 async function counter(url: string, name: string): Promise<number> {
@@ -43,6 +46,7 @@ describe('backpressure on embedded stand-ins', () => {
         MAX_BODY_CHARS: '60000',
         MAX_FRAME_BYTES: '131072',
         HEARTBEAT_MS: '60000',
+        MAX_CONNECTIONS_PER_USER: '3',
       },
     );
   }, 120_000);
@@ -84,6 +88,55 @@ describe('backpressure on embedded stand-ins', () => {
     }
     expect(seen.size).toBe(seq);
     await Promise.all([a.close(), again.close()]);
+  });
+
+  test("one user's connections to a handler are capped, also when they race", async () => {
+    const [alice, bob] = await Promise.all([
+      signUp(handler.url, unique('alice')),
+      signUp(handler.url, unique('bob')),
+    ]);
+    // Each connection of a user gets its pending messages queued: without a cap, one token
+    // opening thousands of silent connections holds that many copies in the handler.
+    const attempts = await Promise.all(
+      Array.from(
+        { length: 12 },
+        () =>
+          new Promise<{ ws: WebSocket; status: number; ready: boolean }>((resolve) => {
+            const ws = new WebSocket(handler.wsUrl, {
+              headers: { authorization: `Bearer ${alice.token}` },
+            });
+            ws.on('error', () => undefined);
+            ws.on('message', (data) => {
+              if ((JSON.parse(data.toString()) as { type: string }).type === 'ready') {
+                resolve({ ws, status: 101, ready: true });
+              }
+            });
+            ws.once('unexpected-response', (_req, res) =>
+              resolve({ ws, status: res.statusCode ?? 0, ready: false }),
+            );
+            ws.once('close', () => resolve({ ws, status: 101, ready: false }));
+          }),
+      ),
+    );
+    const open = attempts.filter((a) => a.ready && a.ws.readyState === WebSocket.OPEN);
+    expect(open).toHaveLength(3);
+    expect(attempts.filter((a) => !a.ready).every((a) => [429, 101].includes(a.status))).toBe(true);
+    const load = await (await fetch(`${handler.adminUrl}/admin/load`)).json();
+    expect(load).toMatchObject({ connections: 3 });
+
+    // Sequentially: the fourth is refused before the upgrade; others are not affected.
+    expect(await upgradeStatus(handler.wsUrl, { headers: bearer(alice) })).toBe(429);
+    expect(await upgradeStatus(handler.wsUrl, { headers: bearer(bob) })).toBe(101);
+    const closed = new Promise((resolve) => open[0]!.ws.once('close', resolve));
+    open[0]!.ws.close();
+    await closed;
+    let status = 0;
+    for (let tries = 0; tries < 50 && status !== 101; tries++) {
+      status = await upgradeStatus(handler.wsUrl, { headers: bearer(alice) });
+      if (status !== 101) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(101);
+    for (const attempt of attempts) attempt.ws.terminate();
   });
 
   test('a peer that answers no ping is cut off within HEARTBEAT_MS', async () => {
