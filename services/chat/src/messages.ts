@@ -2,6 +2,8 @@ import type { Logger } from '@platform/kit';
 import { groupOf, peerOf } from './domain/conversation.ts';
 import type { ChatMessage } from './domain/events.ts';
 import { timeOfId, type TimeIdSource } from './domain/time-id.ts';
+import { TtlCache } from './domain/ttl-cache.ts';
+import { chatError } from './errors.ts';
 import type { GroupMessageLog, Groups } from './groups.ts';
 import type { ChatMetrics } from './metrics.ts';
 import type { Router } from './router.ts';
@@ -34,6 +36,9 @@ export class MessageService {
   readonly #groups: Groups;
   readonly #groupLog: GroupMessageLog;
   readonly #groupReceiptsMax: number;
+  readonly #users: { exists(id: string): Promise<boolean> };
+  /** Whether a user id is a user; users are never deleted, so a yes stays true. */
+  readonly #known = new TtlCache<boolean>({ ttlMs: 60_000 });
   readonly #metrics: ChatMetrics;
   readonly #logger: Logger;
 
@@ -46,6 +51,8 @@ export class MessageService {
     groupLog: GroupMessageLog;
     /** Groups up to this size get receipts and typing forwarded to members; larger ones none. */
     groupReceiptsMax: number;
+    /** A 1:1 send's recipient must be a user. */
+    users: { exists(id: string): Promise<boolean> };
     metrics: ChatMetrics;
     logger: Logger;
   }) {
@@ -56,6 +63,7 @@ export class MessageService {
     this.#groups = deps.groups;
     this.#groupLog = deps.groupLog;
     this.#groupReceiptsMax = deps.groupReceiptsMax;
+    this.#users = deps.users;
     this.#metrics = deps.metrics;
     this.#logger = deps.logger;
   }
@@ -71,6 +79,10 @@ export class MessageService {
     await this.#groups.requireMember(conversationId, sender);
     const group = groupOf(conversationId) !== undefined;
     const recipient = group ? undefined : peerOf(conversationId, sender);
+    // Otherwise anyone could store pending rows for ids no one has, and be told 201.
+    if (recipient && !(await this.#known.get(recipient, () => this.#users.exists(recipient)))) {
+      throw chatError('user_not_found', { field: 'conversationId' });
+    }
 
     const claim = await this.#store.claimSend(conversationId, sender, clientSeq, body, {
       messageId: this.#ids.next(),

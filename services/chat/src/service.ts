@@ -96,6 +96,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     groups,
     groupLog,
     groupReceiptsMax: config.GROUP_RECEIPTS_MAX_MEMBERS,
+    users,
     metrics: domainMetrics,
     logger,
   });

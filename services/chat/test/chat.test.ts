@@ -318,6 +318,23 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(await history(hal!, ours)).toHaveLength(0);
     expect((await g.sendMessage(ours, 5, 'whole 😀')).type).toBe('ack');
 
+    // A one-to-one conversation with a user id no one has: refused, not stored as pending for
+    // nobody (and not a 201 that tells the sender it went somewhere).
+    const ghost = directConversationId(gina!.userId, 'f'.repeat(16));
+    const toGhost = await g.sendMessage(ghost, 6, 'anyone there?');
+    expect(toGhost).toMatchObject({ type: 'error', code: 'user_not_found', clientSeq: 6 });
+    const toGhostRest = await post(
+      api,
+      '/messages',
+      { conversationId: ghost, clientSeq: 7, body: 'anyone there?' },
+      { authorization: `Bearer ${gina!.token}` },
+    );
+    expect(toGhostRest).toMatchObject({
+      status: 404,
+      json: { error: { code: 'user_not_found', field: 'conversationId' } },
+    });
+    expect(await history(gina!, ghost)).toHaveLength(0);
+
     // A frame over MAX_FRAME_BYTES closes the connection with 1009.
     g.sendRaw(JSON.stringify({ type: 'typing', conversationId: 'x'.repeat(20_000), typing: true }));
     expect(await g.closed).toBe(1009);
