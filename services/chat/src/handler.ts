@@ -102,10 +102,16 @@ export class ConnectionPlane {
     server.on('upgrade', this.#onUpgrade);
 
     const every = (ms: number, task: () => Promise<void> | void) => {
+      // A run slower than its interval is not joined by the next: under load, overlapping
+      // pulls of every user's pending messages would only pile up.
+      let running = false;
       const timer = setInterval(() => {
-        Promise.resolve(task()).catch((error: unknown) =>
-          this.#deps.logger.warn({ err: error }, 'handler task failed'),
-        );
+        if (running) return;
+        running = true;
+        Promise.resolve()
+          .then(task)
+          .catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'handler task failed'))
+          .finally(() => (running = false));
       }, ms);
       timer.unref();
       this.#timers.push(timer);
