@@ -132,6 +132,7 @@ export class MessageService {
   /** The recipient has the message: off its pending list, the watermark moves, the sender hears. */
   async deliveryAck(user: string, conversationId: string, messageId: string): Promise<void> {
     const members = await this.#groups.requireMember(conversationId, user);
+    const message = await this.#requireMessage(conversationId, messageId);
     // A fan-out record delivered again must not re-create this pending row.
     if (groupOf(conversationId) !== undefined) await this.#store.markFanoutDone(messageId, [user]);
     const wasPending = await this.#store.isPending(user, messageId);
@@ -141,15 +142,27 @@ export class MessageService {
       this.#metrics.sendToDeliver.observe(Math.max(0, Date.now() - timeOfId(messageId)) / 1000);
     }
     if (await this.#store.advance(conversationId, user, 'delivered', messageId)) {
-      await this.#receipt(members, user, conversationId, messageId, 'delivered');
+      this.#receipt(members, user, message, 'delivered');
     }
   }
 
   async readAck(user: string, conversationId: string, messageId: string): Promise<void> {
     const members = await this.#groups.requireMember(conversationId, user);
+    const message = await this.#requireMessage(conversationId, messageId);
     if (await this.#store.advance(conversationId, user, 'read', messageId)) {
-      await this.#receipt(members, user, conversationId, messageId, 'read');
+      this.#receipt(members, user, message, 'read');
     }
+  }
+
+  /**
+   * The acknowledged message, which must be one of the conversation's: a
+   * made-up id (one from the future) would move the member's watermark past
+   * messages not yet sent, and tell the sender so.
+   */
+  async #requireMessage(conversationId: string, messageId: string): Promise<ChatMessage> {
+    const message = await this.#store.get(conversationId, messageId);
+    if (!message) throw chatError('message_not_found', { field: 'messageId' });
+    return message;
   }
 
   /**
@@ -158,18 +171,16 @@ export class MessageService {
    * receipt per member; in a larger group nobody (the watermarks are stored,
    * a sender reads them on demand rather than getting hundreds of events).
    */
-  async #receipt(
+  #receipt(
     members: string[],
     user: string,
-    conversationId: string,
-    messageId: string,
+    message: ChatMessage,
     status: 'delivered' | 'read',
-  ): Promise<void> {
+  ): void {
+    const { conversationId, messageId } = message;
     let to: string | undefined;
     if (groupOf(conversationId) === undefined) to = peerOf(conversationId, user);
-    else if (members.length <= this.#groupReceiptsMax) {
-      to = (await this.#store.get(conversationId, messageId))?.sender;
-    }
+    else if (members.length <= this.#groupReceiptsMax) to = message.sender;
     if (to === undefined || to === user) return;
     this.#router.bestEffort(to, {
       type: 'receipt',

@@ -335,6 +335,22 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     });
     expect(await history(gina!, ghost)).toHaveLength(0);
 
+    // Acks name a message of the conversation: a made-up id (here one from the future) would
+    // move the watermark past every message still to come and tell the peer so.
+    const future = 'f'.repeat(22);
+    for (const type of ['read_ack', 'delivery_ack']) {
+      g.send({ type, conversationId: ours, messageId: future });
+      await g.waitFor(
+        (e) => e.type === 'error' && e.code === 'message_not_found' && e.field === 'messageId',
+      );
+    }
+    const receipts = await get(api, `/conversations/${ours}/receipts`, hal!.token);
+    expect(receipts.json).toMatchObject({
+      receipts: expect.arrayContaining([
+        { userId: gina!.userId, deliveredUpTo: null, readUpTo: null },
+      ]) as unknown,
+    });
+
     // A frame over MAX_FRAME_BYTES closes the connection with 1009.
     g.sendRaw(JSON.stringify({ type: 'typing', conversationId: 'x'.repeat(20_000), typing: true }));
     expect(await g.closed).toBe(1009);
