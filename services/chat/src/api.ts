@@ -11,6 +11,7 @@ import {
   GROUP_ID,
   USER_ID,
 } from './domain/conversation.ts';
+import { storedText } from './domain/events.ts';
 import { hashPassword, verifyPassword } from './domain/password.ts';
 import { TIME_ID } from './domain/time-id.ts';
 import { chatError } from './errors.ts';
@@ -34,7 +35,7 @@ const historyQuery = z.object({
 });
 
 const groupBody = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(100),
+  name: storedText().trim().min(1, 'must not be empty').max(100),
   members: z.array(z.string().regex(USER_ID, 'expected user ids')).max(10_000),
 });
 
@@ -69,7 +70,7 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   const { users, tokens, messages, groups, presence, conversations, assets, cache } = deps;
   const groupSendBody = z.strictObject({
     clientSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-    body: z.string().min(1).max(deps.maxBodyChars),
+    body: storedText().min(1).max(deps.maxBodyChars),
   });
   const sendBody = groupSendBody.extend({ conversationId: z.string().min(1).max(80) });
 
@@ -80,6 +81,15 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     res.locals.userId = user;
     next();
   };
+  /**
+   * Idempotency-Key replay per caller: a key is only ever the caller's own, so
+   * two users who number and key their sends alike (both peers' first message)
+   * are two sends, and nobody can replay or block another user's key.
+   */
+  const callersIdempotency =
+    (scope: string): RequestHandler =>
+    (req, res, next) =>
+      idempotency({ cache, scope: `${scope}:${res.locals.userId}` })(req, res, next);
   const signInLimit = clientRateLimit({
     cache,
     name: 'chat-sign-in',
@@ -122,17 +132,12 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     res.json({ conversationId: directConversationId(res.locals.userId, other) });
   });
 
-  app.post(
-    '/messages',
-    authenticated,
-    idempotency({ cache, scope: 'chat:messages' }),
-    async (req, res) => {
-      const body = parseInput(sendBody, req.body);
-      const { message, duplicate } = await messages.send(res.locals.userId, body);
-      res.status(duplicate ? 200 : 201).json({ ...message, duplicate });
-      void messages.forward(message);
-    },
-  );
+  app.post('/messages', authenticated, callersIdempotency('chat:messages'), async (req, res) => {
+    const body = parseInput(sendBody, req.body);
+    const { message, duplicate } = await messages.send(res.locals.userId, body);
+    res.status(duplicate ? 200 : 201).json({ ...message, duplicate });
+    void messages.forward(message);
+  });
 
   /** A group of the caller and these users; the caller is always a member. */
   app.post('/groups', authenticated, async (req, res) => {
@@ -148,7 +153,7 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   app.post(
     '/groups/:id/messages',
     authenticated,
-    idempotency({ cache, scope: 'chat:group-messages' }),
+    callersIdempotency('chat:group-messages'),
     async (req, res) => {
       const id = String(req.params.id);
       if (!GROUP_ID.test(id)) throw chatError('group_not_found', { field: 'id' });

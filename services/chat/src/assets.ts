@@ -30,17 +30,31 @@ export class AssetService {
   readonly #store: AssetStore;
   readonly #maxBytes: number;
   readonly #types: ReadonlySet<string>;
+  readonly #maxPerUser: number;
+  readonly #maxInFlight: number;
+  readonly #gauge: { set(value: number): void } | undefined;
+  /** Uploads being read, by user: each holds up to maxBytes in memory until it ends. */
+  readonly #inFlight = new Map<string, number>();
+  #total = 0;
 
   constructor(deps: {
     objects: ObjectStore;
     store: AssetStore;
     maxBytes: number;
     types: readonly string[];
+    /** Uploads one user may have in flight at once (429 beyond). */
+    maxUploadsPerUser: number;
+    /** Uploads this process reads at once (503 beyond): memory is at most this many maxBytes. */
+    maxUploadsInFlight: number;
+    inFlightGauge?: { set(value: number): void };
   }) {
     this.#objects = deps.objects;
     this.#store = deps.store;
     this.#maxBytes = deps.maxBytes;
     this.#types = new Set(deps.types.map((type) => type.toLowerCase()));
+    this.#maxPerUser = deps.maxUploadsPerUser;
+    this.#maxInFlight = deps.maxUploadsInFlight;
+    this.#gauge = deps.inFlightGauge;
   }
 
   /** Stores an upload unless its bytes are stored already; created says which. */
@@ -49,7 +63,23 @@ export class AssetService {
     if (upload.declaredBytes !== undefined && upload.declaredBytes > this.#maxBytes) {
       throw this.#tooLarge();
     }
+    const user = upload.uploadedBy;
+    const mine = this.#inFlight.get(user) ?? 0;
+    if (mine >= this.#maxPerUser) throw chatError('too_many_uploads', { field: 'body' });
+    if (this.#total >= this.#maxInFlight) throw chatError('uploads_busy', { field: 'body' });
+    this.#inFlight.set(user, mine + 1);
+    this.#gauge?.set(++this.#total);
+    try {
+      return await this.#read(upload, contentType);
+    } finally {
+      const left = this.#inFlight.get(user)! - 1;
+      if (left === 0) this.#inFlight.delete(user);
+      else this.#inFlight.set(user, left);
+      this.#gauge?.set(--this.#total);
+    }
+  }
 
+  async #read(upload: Upload, contentType: string): Promise<{ asset: Asset; created: boolean }> {
     // TODO(#5): held in memory (at most MAX_ASSET_BYTES) because the key is the hash of
     // the whole body; staging it under a temporary key and renaming would stream it.
     const hash = createHash('sha256');

@@ -36,6 +36,8 @@ export const configSchema = z.object({
   /** Bytes the socket may hold unsent before the client counts as a slow consumer. */
   MAX_BUFFERED_BYTES: env.positiveInt(1_048_576),
   MAX_CONNECTIONS: env.positiveInt(20_000),
+  /** Connections one user may hold on one handler; more are refused (429 at the upgrade). */
+  MAX_CONNECTIONS_PER_USER: env.positiveInt(32).pipe(z.number().max(10_000)),
   /** Life of directory entries; live handlers refresh them every third of it. */
   DIRECTORY_TTL_MS: env.positiveInt(30_000).pipe(z.number().min(300).max(3_600_000)),
   /** How long a handler trusts a user → handlers lookup. */
@@ -48,6 +50,10 @@ export const configSchema = z.object({
   LAST_SEEN_WRITE_MS: env.positiveInt(60_000).pipe(z.number().min(100).max(3_600_000)),
   /** Largest asset upload; a larger one is refused with 413. */
   MAX_ASSET_BYTES: env.positiveInt(10 * 1024 * 1024).pipe(z.number().max(1024 * 1024 * 1024)),
+  /** Uploads one user may have in flight at once; each holds up to MAX_ASSET_BYTES in memory. */
+  MAX_UPLOADS_PER_USER: env.positiveInt(4).pipe(z.number().max(1000)),
+  /** Uploads a process reads at once: its upload memory is at most this many MAX_ASSET_BYTES. */
+  MAX_UPLOADS_IN_FLIGHT: env.positiveInt(32).pipe(z.number().max(10_000)),
   /** Content types an asset may have. */
   ASSET_TYPES: env
     .list()

@@ -56,11 +56,15 @@ export class Directory {
     this.#lookups.delete(user);
   }
 
-  /** The handlers holding a connection of the user, as of at most cacheMs ago. */
-  async handlersOf(user: string): Promise<string[]> {
+  /**
+   * The handlers holding a connection of the user, as of at most cacheMs ago,
+   * or as of now when fresh (a decision that the user has gone must not rest
+   * on a lookup made while it was still there).
+   */
+  async handlersOf(user: string, options: { fresh?: boolean } = {}): Promise<string[]> {
     const now = this.#now();
     const cached = this.#lookups.get(user);
-    if (cached && cached.until > now) return cached.handlers;
+    if (cached && cached.until > now && !options.fresh) return cached.handlers;
 
     const live = await this.#cache.sortedSetRange(userKey(user), { min: now, max: FOREVER });
     const handlers = live.map((entry) => entry.member);

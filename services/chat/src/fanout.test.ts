@@ -50,6 +50,7 @@ async function setUp() {
     groups,
     groupLog: new GroupMessageLog(new MemoryEventLog()),
     groupReceiptsMax: 32,
+    users: { exists: async () => true },
     metrics,
     logger,
   });

@@ -38,6 +38,8 @@ export interface HandlerOptions {
   sendQueueLimit: number;
   maxBufferedBytes: number;
   maxConnections: number;
+  /** Connections one user may hold on this handler (each gets its own copy of the pending). */
+  maxConnectionsPerUser: number;
   directoryTtlMs: number;
   pendingPullMs: number;
   /** Bad events one connection may send before it is closed. */
@@ -59,6 +61,12 @@ export interface HandlerDeps {
 /** The socket's own buffer above which the queue waits; the queue is the part we control. */
 const SOCKET_HIGH_WATER = 64 * 1024;
 const PENDING_PAGE = 500;
+/**
+ * Client events one connection may have being handled; beyond it the socket
+ * is not read until they finish, so a client sending faster than its events
+ * are stored is held back by TCP instead of queued in this process's memory.
+ */
+const EVENTS_IN_FLIGHT = 64;
 
 /**
  * A WebSocket handler: authenticated connections on /ws, one user → many
@@ -94,10 +102,16 @@ export class ConnectionPlane {
     server.on('upgrade', this.#onUpgrade);
 
     const every = (ms: number, task: () => Promise<void> | void) => {
+      // A run slower than its interval is not joined by the next: under load, overlapping
+      // pulls of every user's pending messages would only pile up.
+      let running = false;
       const timer = setInterval(() => {
-        Promise.resolve(task()).catch((error: unknown) =>
-          this.#deps.logger.warn({ err: error }, 'handler task failed'),
-        );
+        if (running) return;
+        running = true;
+        Promise.resolve()
+          .then(task)
+          .catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'handler task failed'))
+          .finally(() => (running = false));
       }, ms);
       timer.unref();
       this.#timers.push(timer);
@@ -183,12 +197,24 @@ export class ConnectionPlane {
     const token = bearerToken(req);
     const user = token === undefined ? undefined : await tokens.verify(token);
     if (user === undefined) return no(401, 'Unauthorized', 'token');
+    if (this.#atUserLimit(user)) return no(429, 'Too Many Requests', 'user_limit');
 
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, user));
   }
 
+  /** The user holds as many connections here as it may (checked again once upgraded). */
+  #atUserLimit(user: string): boolean {
+    return (this.#byUser.get(user)?.size ?? 0) >= this.#deps.options.maxConnectionsPerUser;
+  }
+
   #open(ws: WebSocket, user: string): void {
     const { metrics, directory, presence, logger } = this.#deps;
+    // Upgrades of one user racing past the check before the upgrade: the extra ones go now.
+    if (this.#atUserLimit(user)) {
+      metrics.refusedUpgrades.labels('user_limit').inc();
+      ws.close(CLOSE.policy, 'too many connections of this user');
+      return;
+    }
     const connection = new Connection(ws, user, this.#deps, this.#schema);
     let connections = this.#byUser.get(user);
     if (!connections) this.#byUser.set(user, (connections = new Set()));
@@ -288,6 +314,7 @@ export class Connection {
   #flushTimer: NodeJS.Timeout | undefined;
   #sends: Promise<void> = Promise.resolve();
   #badEvents = 0;
+  #inFlight = 0;
   #closed = false;
 
   constructor(
@@ -372,6 +399,8 @@ export class Connection {
   }
 
   heartbeat(): void {
+    // Not reading (events in flight): its pong waits behind what it sent, unread by us.
+    if (this.#ws.isPaused) return;
     if (!this.#alive) {
       this.#deps.metrics.deadPeers.inc();
       this.#ws.terminate();
@@ -393,13 +422,21 @@ export class Connection {
   }
 
   #receive(data: RawData, isBinary: boolean): void {
+    // Any frame shows the peer is there, as a pong would.
+    this.#alive = true;
     const event = this.#parse(data, isBinary);
     if (!event) return;
+    this.#deps.metrics.eventsInFlight.inc();
+    if (++this.#inFlight === EVENTS_IN_FLIGHT) this.#ws.pause();
+    const done = () => {
+      this.#deps.metrics.eventsInFlight.dec();
+      if (--this.#inFlight === EVENTS_IN_FLIGHT - 1) this.#ws.resume();
+    };
     if (event.type === 'send_message') {
       // One at a time per connection, so a sender's messages are stored and forwarded in order.
-      this.#sends = this.#sends.then(() => this.#handle(event));
+      this.#sends = this.#sends.then(() => this.#handle(event)).then(done);
     } else {
-      void this.#handle(event);
+      void this.#handle(event).then(done);
     }
   }
 

@@ -2,6 +2,8 @@ import type { Logger } from '@platform/kit';
 import { groupOf, peerOf } from './domain/conversation.ts';
 import type { ChatMessage } from './domain/events.ts';
 import { timeOfId, type TimeIdSource } from './domain/time-id.ts';
+import { TtlCache } from './domain/ttl-cache.ts';
+import { chatError } from './errors.ts';
 import type { GroupMessageLog, Groups } from './groups.ts';
 import type { ChatMetrics } from './metrics.ts';
 import type { Router } from './router.ts';
@@ -34,6 +36,9 @@ export class MessageService {
   readonly #groups: Groups;
   readonly #groupLog: GroupMessageLog;
   readonly #groupReceiptsMax: number;
+  readonly #users: { exists(id: string): Promise<boolean> };
+  /** Whether a user id is a user; users are never deleted, so a yes stays true. */
+  readonly #known = new TtlCache<boolean>({ ttlMs: 60_000 });
   readonly #metrics: ChatMetrics;
   readonly #logger: Logger;
 
@@ -46,6 +51,8 @@ export class MessageService {
     groupLog: GroupMessageLog;
     /** Groups up to this size get receipts and typing forwarded to members; larger ones none. */
     groupReceiptsMax: number;
+    /** A 1:1 send's recipient must be a user. */
+    users: { exists(id: string): Promise<boolean> };
     metrics: ChatMetrics;
     logger: Logger;
   }) {
@@ -56,13 +63,14 @@ export class MessageService {
     this.#groups = deps.groups;
     this.#groupLog = deps.groupLog;
     this.#groupReceiptsMax = deps.groupReceiptsMax;
+    this.#users = deps.users;
     this.#metrics = deps.metrics;
     this.#logger = deps.logger;
   }
 
   /**
-   * Stores a message once per (conversation, sender, clientSeq); a resend gets
-   * the same ack. A group message is published to the fan-out topic before
+   * Stores a message once per (conversation, sender, clientSeq, body); a
+   * resend gets the same ack. A group message is published to the fan-out topic before
    * this resolves, a resend publishes it again (the worker is idempotent), so
    * a crash between store and publish is repaired by the client's resend.
    */
@@ -71,8 +79,12 @@ export class MessageService {
     await this.#groups.requireMember(conversationId, sender);
     const group = groupOf(conversationId) !== undefined;
     const recipient = group ? undefined : peerOf(conversationId, sender);
+    // Otherwise anyone could store pending rows for ids no one has, and be told 201.
+    if (recipient && !(await this.#known.get(recipient, () => this.#users.exists(recipient)))) {
+      throw chatError('user_not_found', { field: 'conversationId' });
+    }
 
-    const claim = await this.#store.claimSend(conversationId, sender, clientSeq, {
+    const claim = await this.#store.claimSend(conversationId, sender, clientSeq, body, {
       messageId: this.#ids.next(),
       sentAt: Date.now(),
     });
@@ -121,6 +133,7 @@ export class MessageService {
   /** The recipient has the message: off its pending list, the watermark moves, the sender hears. */
   async deliveryAck(user: string, conversationId: string, messageId: string): Promise<void> {
     const members = await this.#groups.requireMember(conversationId, user);
+    const message = await this.#requireMessage(conversationId, messageId);
     // A fan-out record delivered again must not re-create this pending row.
     if (groupOf(conversationId) !== undefined) await this.#store.markFanoutDone(messageId, [user]);
     const wasPending = await this.#store.isPending(user, messageId);
@@ -130,15 +143,27 @@ export class MessageService {
       this.#metrics.sendToDeliver.observe(Math.max(0, Date.now() - timeOfId(messageId)) / 1000);
     }
     if (await this.#store.advance(conversationId, user, 'delivered', messageId)) {
-      await this.#receipt(members, user, conversationId, messageId, 'delivered');
+      this.#receipt(members, user, message, 'delivered');
     }
   }
 
   async readAck(user: string, conversationId: string, messageId: string): Promise<void> {
     const members = await this.#groups.requireMember(conversationId, user);
+    const message = await this.#requireMessage(conversationId, messageId);
     if (await this.#store.advance(conversationId, user, 'read', messageId)) {
-      await this.#receipt(members, user, conversationId, messageId, 'read');
+      this.#receipt(members, user, message, 'read');
     }
+  }
+
+  /**
+   * The acknowledged message, which must be one of the conversation's: a
+   * made-up id (one from the future) would move the member's watermark past
+   * messages not yet sent, and tell the sender so.
+   */
+  async #requireMessage(conversationId: string, messageId: string): Promise<ChatMessage> {
+    const message = await this.#store.get(conversationId, messageId);
+    if (!message) throw chatError('message_not_found', { field: 'messageId' });
+    return message;
   }
 
   /**
@@ -147,18 +172,16 @@ export class MessageService {
    * receipt per member; in a larger group nobody (the watermarks are stored,
    * a sender reads them on demand rather than getting hundreds of events).
    */
-  async #receipt(
+  #receipt(
     members: string[],
     user: string,
-    conversationId: string,
-    messageId: string,
+    message: ChatMessage,
     status: 'delivered' | 'read',
-  ): Promise<void> {
+  ): void {
+    const { conversationId, messageId } = message;
     let to: string | undefined;
     if (groupOf(conversationId) === undefined) to = peerOf(conversationId, user);
-    else if (members.length <= this.#groupReceiptsMax) {
-      to = (await this.#store.get(conversationId, messageId))?.sender;
-    }
+    else if (members.length <= this.#groupReceiptsMax) to = message.sender;
     if (to === undefined || to === user) return;
     this.#router.bestEffort(to, {
       type: 'receipt',

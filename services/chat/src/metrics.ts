@@ -58,6 +58,12 @@ export function chatMetrics(metrics: Metrics, handler: string) {
       labelNames: ['handler'],
       registers,
     }).labels(handler),
+    eventsInFlight: new Gauge({
+      name: 'chat_client_events_in_flight',
+      help: 'Client events being handled, by handler (each connection reads on below a bound).',
+      labelNames: ['handler'],
+      registers,
+    }).labels(handler),
     typingDropped: new Counter({
       name: 'chat_typing_dropped_total',
       help: 'Typing events dropped because a connection was backed up.',
@@ -109,6 +115,11 @@ export function chatMetrics(metrics: Metrics, handler: string) {
       name: 'chat_fanout_seconds',
       help: "From a group message being stored to the fan-out worker's handler publishes done.",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    assetUploadsInFlight: new Gauge({
+      name: 'chat_asset_uploads_in_flight',
+      help: 'Asset uploads this process is reading (each holds up to MAX_ASSET_BYTES).',
       registers,
     }),
   };

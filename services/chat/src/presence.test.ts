@@ -9,7 +9,7 @@ import { PresenceStore } from './store/presence.store.ts';
 const TTL_MS = 3000;
 
 /** A presence service on embedded stores, a clock the test moves, and a router that records. */
-async function setUp() {
+async function setUp(directoryCacheMs = 0) {
   let now = 1_000_000;
   const db = new SqliteWideColumn();
   const presenceWrites: Record<string, unknown>[] = [];
@@ -30,7 +30,7 @@ async function setUp() {
     cache,
     handler: 'h1',
     ttlMs: TTL_MS,
-    cacheMs: 0,
+    cacheMs: directoryCacheMs,
     now: () => now,
   });
   const sent: { user: string; event: Routed['event'] }[] = [];
@@ -63,6 +63,29 @@ async function setUp() {
 }
 
 describe('presence', () => {
+  test('a sweep just after a cached directory lookup still writes offline and tells contacts', async () => {
+    // Handlers cache lookups (DIRECTORY_CACHE_MS); a read of the user's presence just before its
+    // entry lapsed leaves "connected" in that cache when the sweep claims the user.
+    const { presence, directory, store, sent, at, flush } = await setUp(500);
+    await directory.register(['alice']);
+    await presence.connected('alice');
+    await flush();
+    sent.length = 0;
+    at(TTL_MS - 100);
+    expect(await presence.of('alice')).toMatchObject({ status: 'online' });
+
+    at(TTL_MS + 1);
+    expect(await presence.sweep()).toBe(1);
+    await flush();
+    expect(await store.get('alice')).toMatchObject({ status: 'offline' });
+    expect(sent).toEqual([
+      {
+        user: 'bob',
+        event: { type: 'presence', userId: 'alice', status: 'offline', lastSeen: 1_000_000 },
+      },
+    ]);
+  });
+
   test('a connected user’s last seen is written at most once per LAST_SEEN_WRITE_MS', async () => {
     const { presence, directory, presenceWrites, at } = await setUp();
     await directory.register(['alice']);

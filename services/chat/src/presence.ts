@@ -75,11 +75,14 @@ export class PresenceService {
     this.#options = { maxContacts: 500, now: Date.now, ...deps.options };
   }
 
-  /** The user's presence now: offline unless some handler holds a connection. */
-  async of(userId: string): Promise<Presence> {
+  /**
+   * The user's presence now: offline unless some handler holds a connection
+   * (by the directory as this handler last looked, or as it is when fresh).
+   */
+  async of(userId: string, options: { fresh?: boolean } = {}): Promise<Presence> {
     const [stored, handlers] = await Promise.all([
       this.#store.get(userId),
-      this.#directory.handlersOf(userId),
+      this.#directory.handlersOf(userId, options),
     ]);
     const lastSeen = stored?.lastSeen ?? null;
     if (handlers.length === 0) return { userId, status: 'offline', lastSeen };
@@ -123,7 +126,7 @@ export class PresenceService {
 
   async #disconnected(userId: string): Promise<void> {
     this.#lastSeenWritten.delete(userId);
-    if ((await this.#directory.handlersOf(userId)).length > 0) return;
+    if ((await this.#directory.handlersOf(userId, { fresh: true })).length > 0) return;
     await this.#cache.sortedSetRemove(LIVE_KEY, [userId]);
     await this.#store.write(userId, 'offline', this.#options.now());
     this.#changed(userId);
@@ -162,7 +165,8 @@ export class PresenceService {
     let swept = 0;
     for (const { member: user, score } of lapsed) {
       if ((await this.#cache.sortedSetRemove(LIVE_KEY, [user])) === 0) continue;
-      if ((await this.#directory.handlersOf(user)).length > 0) continue;
+      // Fresh: a cached lookup from just before the lapse would drop the user unannounced.
+      if ((await this.#directory.handlersOf(user, { fresh: true })).length > 0) continue;
       const lastRefresh = score - this.#options.directoryTtlMs;
       const stored = await this.#store.get(user);
       await this.#store.write(user, 'offline', Math.max(lastRefresh, stored?.lastSeen ?? 0));
@@ -213,7 +217,7 @@ export class PresenceService {
       if (!mine) return this.#later(userId, (await this.#cache.ttlMs(fanOutKey(userId))) ?? 0);
     }
 
-    const presence = await this.of(userId);
+    const presence = await this.of(userId, { fresh: true });
     if ((await this.#cache.get(sentKey(userId))) === presence.status) return;
     await this.#cache.set(sentKey(userId), presence.status, { ttlMs: SENT_TTL_MS });
     const contacts = await this.#conversations.contactsOf(userId, maxContacts);

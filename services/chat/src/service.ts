@@ -96,6 +96,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     groups,
     groupLog,
     groupReceiptsMax: config.GROUP_RECEIPTS_MAX_MEMBERS,
+    users,
     metrics: domainMetrics,
     logger,
   });
@@ -117,6 +118,9 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     store: assetStore,
     maxBytes: config.MAX_ASSET_BYTES,
     types: config.ASSET_TYPES,
+    maxUploadsPerUser: config.MAX_UPLOADS_PER_USER,
+    maxUploadsInFlight: config.MAX_UPLOADS_IN_FLIGHT,
+    inFlightGauge: domainMetrics.assetUploadsInFlight,
   });
   const readiness: Record<string, () => Promise<void>> = {
     cache: infra.readiness.cache!,
@@ -184,6 +188,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
       sendQueueLimit: config.SEND_QUEUE_LIMIT,
       maxBufferedBytes: config.MAX_BUFFERED_BYTES,
       maxConnections: config.MAX_CONNECTIONS,
+      maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
       directoryTtlMs: config.DIRECTORY_TTL_MS,
       pendingPullMs: config.PENDING_PULL_MS,
     },

@@ -7,6 +7,14 @@ import { startChat, type ChatProcess } from './processes.ts';
 import { startSystem, unique, type ChatSystem, type Servers } from './system.ts';
 
 const MAX_BYTES = 1024 * 1024;
+const UPLOADS_PER_USER = 4;
+const UPLOADS_IN_FLIGHT = 12;
+
+/** A gauge's value in the Prometheus text of /metrics. */
+async function gauge(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 interface Uploaded {
@@ -118,6 +126,60 @@ describe.each<Servers>(['embedded', 'real'])('assets on %s servers', (servers) =
     }
     const response = await download(sha256(bytes));
     expect(sha256(Buffer.from(await response.arrayBuffer()))).toBe(sha256(bytes));
+  });
+
+  test('uploads held open are capped per user and per process, and a cut one frees its slot', async () => {
+    // Each upload sends one byte and then stalls: its bytes sit in memory until it ends.
+    const stalled: AbortController[] = [];
+    const stall = (account: Account) => {
+      const abort = new AbortController();
+      stalled.push(abort);
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => controller.enqueue(new Uint8Array([1])),
+      });
+      void fetch(`${api}/assets`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${account.token}`, 'content-type': 'image/png' },
+        body,
+        duplex: 'half',
+        signal: abort.signal,
+      } as RequestInit).catch(() => undefined);
+    };
+    const inFlight = () => gauge(api, 'chat_asset_uploads_in_flight');
+    const until = async (check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const carol = await signUp(api, unique('carol'));
+    try {
+      for (let i = 0; i < UPLOADS_PER_USER; i++) stall(carol);
+      await until(async () => (await inFlight()) === UPLOADS_PER_USER);
+      const one = await upload(carol, randomBytes(10));
+      expect(one.status).toBe(429);
+      expect(errorOf(one.json)).toMatchObject({ code: 'too_many_uploads', field: 'body' });
+      expect((await upload(bob, randomBytes(10))).status).toBe(201);
+
+      // Others fill the process: then anyone's next upload waits its turn (503).
+      const others = await Promise.all(
+        Array.from({ length: UPLOADS_IN_FLIGHT / UPLOADS_PER_USER - 1 }, (_, i) =>
+          signUp(api, unique(`filler${i}`)),
+        ),
+      );
+      for (const account of others) for (let i = 0; i < UPLOADS_PER_USER; i++) stall(account);
+      await until(async () => (await inFlight()) === UPLOADS_IN_FLIGHT);
+      const busy = await upload(bob, randomBytes(10));
+      expect(busy.status).toBe(503);
+      expect(errorOf(busy.json)).toMatchObject({ code: 'uploads_busy' });
+    } finally {
+      for (const abort of stalled) abort.abort();
+    }
+    // Cut uploads give their slots back; nothing of them is stored.
+    await until(async () => (await inFlight()) === 0);
+    expect((await upload(carol, randomBytes(10))).status).toBe(201);
+    expect((await download(sha256(new Uint8Array([1])))).status).toBe(404);
   });
 
   test('limits: size (declared or streamed), emptiness, content type, token, ids', async () => {

@@ -134,6 +134,99 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(stored.map((m) => m.body)).toEqual(['once', 'by rest']);
   });
 
+  type Ack = Extract<ServerEvent, { type: 'ack' }>;
+  test('two devices of one user numbering alike send two messages; a true resend is still one', async () => {
+    const [olga, pete] = await Promise.all([
+      signUp(api, unique('olga')),
+      signUp(api, unique('pete')),
+    ]);
+    const conversation = directConversationId(olga.userId, pete.userId);
+    const [phone, laptop] = await Promise.all([connect(wsA, olga), connect(wsB, olga)]);
+    // Each device numbers its sends from 1: same clientSeq, different bodies, at the same time.
+    const [fromPhone, fromLaptop] = (await Promise.all([
+      phone.sendMessage(conversation, 1, 'from the phone'),
+      laptop.sendMessage(conversation, 1, 'from the laptop'),
+    ])) as [Ack, Ack];
+    expect(fromPhone).toMatchObject({ type: 'ack', duplicate: false });
+    expect(fromLaptop).toMatchObject({ type: 'ack', duplicate: false });
+    expect(fromPhone.messageId).not.toBe(fromLaptop.messageId);
+    const again = await phone.sendMessage(conversation, 1, 'from the phone');
+    expect(again).toMatchObject({ duplicate: true, messageId: fromPhone.messageId });
+
+    const stored = await history(pete, conversation);
+    expect(stored.map((m) => [m.messageId, m.body]).sort()).toEqual(
+      [
+        [fromPhone.messageId, 'from the phone'],
+        [fromLaptop.messageId, 'from the laptop'],
+      ].sort(),
+    );
+  });
+
+  test("an Idempotency-Key is the caller's own: the same key from another user is its own send", async () => {
+    const [lea, max, ned] = (await Promise.all(
+      ['lea', 'max', 'ned'].map((n) => signUp(api, unique(n))),
+    )) as [Account, Account, Account];
+    const conversation = directConversationId(lea.userId, max.userId);
+    // Both peers number from 1 and derive their keys the same way: the same key, the same body.
+    const key = { 'idempotency-key': unique('same') };
+    const body = { conversationId: conversation, clientSeq: 1, body: 'hi' };
+    const fromLea = await post(api, '/messages', body, {
+      authorization: `Bearer ${lea.token}`,
+      ...key,
+    });
+    const fromMax = await post(api, '/messages', body, {
+      authorization: `Bearer ${max.token}`,
+      ...key,
+    });
+    expect(fromLea.status).toBe(201);
+    expect(fromMax.status).toBe(201);
+    expect(fromMax.json).toMatchObject({ sender: max.userId, duplicate: false });
+    const stored = await history(lea, conversation);
+    expect(stored.map((m) => m.sender).sort()).toEqual([lea.userId, max.userId].sort());
+
+    // A stranger neither gets their answer replayed nor blocks the key with another body.
+    const fromNed = await post(api, '/messages', body, {
+      authorization: `Bearer ${ned.token}`,
+      ...key,
+    });
+    expect(fromNed.status).toBe(403);
+    const taken = unique('taken');
+    const squat = await post(
+      api,
+      '/messages',
+      { conversationId: directConversationId(ned.userId, lea.userId), clientSeq: 1, body: 'x' },
+      { authorization: `Bearer ${ned.token}`, 'idempotency-key': taken },
+    );
+    expect(squat.status).toBe(201);
+    const after = await post(
+      api,
+      '/messages',
+      { ...body, clientSeq: 2 },
+      { authorization: `Bearer ${lea.token}`, 'idempotency-key': taken },
+    );
+    expect(after.status).toBe(201);
+    expect(await history(lea, conversation)).toHaveLength(3);
+
+    // The same in a group: two members' first messages, one key, one body, both stored.
+    const created = await post(
+      api,
+      '/groups',
+      { name: 'team', members: [max.userId] },
+      { authorization: `Bearer ${lea.token}` },
+    );
+    const group = created.json as { id: string; conversationId: string };
+    for (const member of [lea, max]) {
+      const sent = await post(
+        api,
+        `/groups/${group.id}/messages`,
+        { clientSeq: 1, body: 'hello team' },
+        { authorization: `Bearer ${member.token}`, ...key },
+      );
+      expect(sent).toMatchObject({ status: 201, json: { sender: member.userId } });
+    }
+    expect(await history(max, group.conversationId)).toHaveLength(2);
+  });
+
   test('history pages with a cursor, and sync pulls what follows a watermark', async () => {
     const [jo, kim] = await Promise.all([signUp(api, unique('jo')), signUp(api, unique('kim'))]);
     const found = await get(api, `/conversations/direct/${kim.userId}`, jo.token);
@@ -202,6 +295,61 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(
       (await get(api, `/users/${ivan!.userId}/pending`, ivan!.token)).json as { messages: [] },
     ).toEqual({ messages: [] });
+
+    // A lone surrogate would be stored as U+FFFD while the ack and a live forward carry it:
+    // text that is not well-formed Unicode is refused, over WS and REST, message or group name.
+    const ours = directConversationId(gina!.userId, hal!.userId);
+    const lone = await g.sendMessage(ours, 3, 'half \ud83d');
+    expect(lone).toMatchObject({ type: 'error', code: 'invalid_event', field: 'body' });
+    const loneRest = await post(
+      api,
+      '/messages',
+      { conversationId: ours, clientSeq: 4, body: '\udc00 half' },
+      { authorization: `Bearer ${gina!.token}` },
+    );
+    expect(loneRest).toMatchObject({ status: 400, json: { error: { field: 'body' } } });
+    const loneName = await post(
+      api,
+      '/groups',
+      { name: 'team \ud800', members: [hal!.userId] },
+      { authorization: `Bearer ${gina!.token}` },
+    );
+    expect(loneName).toMatchObject({ status: 400, json: { error: { field: 'name' } } });
+    expect(await history(hal!, ours)).toHaveLength(0);
+    expect((await g.sendMessage(ours, 5, 'whole 😀')).type).toBe('ack');
+
+    // A one-to-one conversation with a user id no one has: refused, not stored as pending for
+    // nobody (and not a 201 that tells the sender it went somewhere).
+    const ghost = directConversationId(gina!.userId, 'f'.repeat(16));
+    const toGhost = await g.sendMessage(ghost, 6, 'anyone there?');
+    expect(toGhost).toMatchObject({ type: 'error', code: 'user_not_found', clientSeq: 6 });
+    const toGhostRest = await post(
+      api,
+      '/messages',
+      { conversationId: ghost, clientSeq: 7, body: 'anyone there?' },
+      { authorization: `Bearer ${gina!.token}` },
+    );
+    expect(toGhostRest).toMatchObject({
+      status: 404,
+      json: { error: { code: 'user_not_found', field: 'conversationId' } },
+    });
+    expect(await history(gina!, ghost)).toHaveLength(0);
+
+    // Acks name a message of the conversation: a made-up id (here one from the future) would
+    // move the watermark past every message still to come and tell the peer so.
+    const future = 'f'.repeat(22);
+    for (const type of ['read_ack', 'delivery_ack']) {
+      g.send({ type, conversationId: ours, messageId: future });
+      await g.waitFor(
+        (e) => e.type === 'error' && e.code === 'message_not_found' && e.field === 'messageId',
+      );
+    }
+    const receipts = await get(api, `/conversations/${ours}/receipts`, hal!.token);
+    expect(receipts.json).toMatchObject({
+      receipts: expect.arrayContaining([
+        { userId: gina!.userId, deliveredUpTo: null, readUpTo: null },
+      ]) as unknown,
+    });
 
     // A frame over MAX_FRAME_BYTES closes the connection with 1009.
     g.sendRaw(JSON.stringify({ type: 'typing', conversationId: 'x'.repeat(20_000), typing: true }));

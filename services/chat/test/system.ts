@@ -22,6 +22,8 @@ const QUICK = {
   PRESENCE_FANOUT_MS: '400',
   LAST_SEEN_WRITE_MS: '1000',
   MAX_ASSET_BYTES: String(1024 * 1024),
+  MAX_UPLOADS_PER_USER: '4',
+  MAX_UPLOADS_IN_FLIGHT: '12',
 };
 
 export interface ChatSystem {

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { TIME_ID } from './time-id.ts';
 
+/**
+ * Text that is stored: well-formed Unicode only. A lone surrogate (valid in
+ * JSON's escapes) would be stored as U+FFFD while the ack and a live forward
+ * still carry it, so one message would read two ways.
+ */
+export const storedText = () =>
+  z.string().refine((value) => !/\p{Cs}/u.test(value), 'expected well-formed Unicode text');
+
 const conversationId = z.string().min(1).max(80);
 const messageId = z.string().regex(TIME_ID, 'expected a message id');
 
@@ -17,7 +25,7 @@ export function clientEventSchema(maxBodyChars: number) {
         conversationId,
         /** Per sender and conversation, from 1; a resend with the same number is a duplicate. */
         clientSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-        body: z.string().min(1).max(maxBodyChars),
+        body: storedText().min(1).max(maxBodyChars),
       }),
       z.strictObject({ type: z.literal('delivery_ack'), conversationId, messageId }),
       z.strictObject({ type: z.literal('read_ack'), conversationId, messageId }),

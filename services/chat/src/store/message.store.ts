@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TableSpec, WideColumn, WideRow } from '@platform/kit';
 import type { ChatMessage } from '../domain/events.ts';
 import { forEachLimited } from '../domain/fanout-plan.ts';
@@ -96,16 +97,21 @@ export class MessageStore {
   }
 
   /**
-   * Claims (conversation, sender, clientSeq) for a new message id. The first
-   * claim wins; a later one gets the winner's id and time back.
+   * Claims (conversation, sender, clientSeq, body) for a new message id. The
+   * first claim wins; a later one gets the winner's id and time back. The body
+   * is part of the key (as its hash) because a user's devices each number from
+   * 1: two devices' first messages are two sends, only a true resend (same
+   * number, same text) is one.
    */
   async claimSend(
     conversationId: string,
     sender: string,
     clientSeq: number,
+    body: string,
     proposed: { messageId: string; sentAt: number },
   ): Promise<{ messageId: string; sentAt: number; first: boolean }> {
-    const sendKey = `${sender}:${clientSeq}`;
+    const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
+    const sendKey = `${sender}:${clientSeq}:${digest}`;
     const first = await this.#db.insert(
       SEND_KEYS.name,
       {
