@@ -21,6 +21,7 @@ import {
   deliveryReport,
   directConversations,
   makeClients,
+  registerUsers,
   sendRound,
   until,
 } from '../../../services/chat/test/workload.ts';
@@ -187,6 +188,7 @@ test('1,000 clients on one handler spread over two new ones, no message lost or 
   await controller.start();
 
   clients = await makeClients(CLIENTS, service, JITTERED);
+  await registerUsers(clients, system.env.MYSQL_URL!);
   await inBatches(clients, 100, (client) => client.start());
   const conversations = directConversations(clients);
   expect(await loads([h1])).toEqual([CLIENTS]);

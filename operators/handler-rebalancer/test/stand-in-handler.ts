@@ -69,14 +69,19 @@ export class StandInHandler {
       try {
         request = JSON.parse(await text(req)) as typeof request;
       } catch {
-        return { status: 400, body: { error: 'invalid_json' } };
+        return {
+          status: 400,
+          body: {
+            error: { code: 'invalid_request', message: 'the body is not JSON', field: 'body' },
+          },
+        };
       }
       const { connections, perSecond } = request;
       if (!Number.isInteger(connections) || (connections as number) < 0) {
-        return { status: 400, body: { error: 'invalid_field', field: 'connections' } };
+        return { status: 400, body: invalid('connections') };
       }
       if (typeof perSecond !== 'number' || !(perSecond > 0)) {
-        return { status: 400, body: { error: 'invalid_field', field: 'perSecond' } };
+        return { status: 400, body: invalid('perSecond') };
       }
       this.drains.push({ at: Date.now(), connections: connections as number, perSecond });
       // A new drain replaces the one in progress; 0 cancels.
@@ -139,4 +144,9 @@ function text(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** The platform's error body (the kit's AppError), naming the field. */
+function invalid(field: string) {
+  return { error: { code: 'invalid_request', message: `${field} is not valid`, field } };
 }

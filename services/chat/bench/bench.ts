@@ -13,7 +13,13 @@ import { parseArgs } from 'node:util';
 import { freePort, loadAverage, machine, median, writeSection } from '@platform/kit/testing';
 import { HandlerService, inBatches, type ReconnectingClient } from '../test/reconnecting-client.ts';
 import { startSystem, type ChatSystem } from '../test/system.ts';
-import { directConversations, makeClients, quantile, type Conversation } from '../test/workload.ts';
+import {
+  directConversations,
+  makeClients,
+  quantile,
+  registerUsers,
+  type Conversation,
+} from '../test/workload.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const { values: options } = parseArgs({
@@ -157,6 +163,7 @@ async function main(): Promise<void> {
     const service = new HandlerService();
     service.setReady(system.handlers.map((h) => h.wsUrl));
     const chatClients = await makeClients(CONNECTIONS, service);
+    await registerUsers(chatClients, system.env.MYSQL_URL!);
     all.push(...chatClients);
     await inBatches(
       chatClients.map((client, i) => ({ client, i })),

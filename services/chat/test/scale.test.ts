@@ -14,6 +14,7 @@ import {
   directConversations,
   groupConversations,
   makeClients,
+  registerUsers,
   quantile,
   sendRound,
   until,
@@ -69,6 +70,7 @@ describe('2,000 clients over three handlers, one killed mid-run', () => {
     // Client i starts on handler i mod 3, so each pair (2k, 2k + 1) spans two handlers, and
     // each group all three.
     clients = await makeClients(CLIENTS, service, BACKOFF);
+    await registerUsers(clients, system.env.MYSQL_URL!);
     await inBatches(
       clients.map((client, i) => ({ client, i })),
       100,
@@ -76,12 +78,7 @@ describe('2,000 clients over three handlers, one killed mid-run', () => {
     );
     const conversations: Conversation[] = [
       ...directConversations(clients.slice(0, CLIENTS - GROUPED)),
-      ...(await groupConversations(
-        clients.slice(CLIENTS - GROUPED),
-        GROUP_SIZE,
-        handlers[0]!.url,
-        system.env.MYSQL_URL!,
-      )),
+      ...(await groupConversations(clients.slice(CLIENTS - GROUPED), GROUP_SIZE, handlers[0]!.url)),
     ];
     const victims = clients.filter((c) => c.handler === victim.name);
     expect(victims).toHaveLength(Math.floor(CLIENTS / HANDLERS));

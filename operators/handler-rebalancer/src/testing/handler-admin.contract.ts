@@ -110,7 +110,9 @@ export function handlerAdminContract(label: string, start: () => Promise<Handler
       for (const [body, field] of cases) {
         const answer = await post(body);
         expect(answer.status).toBe(400);
-        const error = (await answer.json()) as { field?: string };
+        // The platform's error body, as every service's API answers.
+        const { error } = (await answer.json()) as { error: { code: string; field?: string } };
+        expect(error.code).toBe('invalid_request');
         if (field) expect(error.field).toBe(field);
       }
       await sleep(300);
