@@ -12,11 +12,9 @@ import { dropKeyspace } from '@platform/kit/testing';
  * dashboard, one process per role on the real servers, scraped by a real
  * Prometheus that loads the charts' rules, while k6 runs each system's load
  * test in turn. Then every query of every dashboard under
- * charts/<chart>/dashboards/ must return series over its system's run, but
- * those a system lists as not built (notBuilt in systems.ts), which must
- * return none while their reason holds. A dashboard of a system this test does
- * not start fails here until the test starts that system too (OBSERVED in
- * systems.ts).
+ * charts/<chart>/dashboards/ must return series over its system's run. A
+ * dashboard of a system this test does not start fails here until the test
+ * starts that system too (OBSERVED in systems.ts).
  *
  * OBSERVE=chat,navigation runs those systems only and checks their dashboards
  * and rules (for work on one system; CI runs them all).
@@ -207,17 +205,8 @@ describe.each(dashboardFiles.map((file) => [file.slice(ROOT.length), file]))(
             continue;
           }
           queries += 1;
-          const notBuilt = (loadRun().system.notBuilt ?? []).find((part) =>
-            part.metrics.some((metric) => new RegExp(`\\b${metric}\\b`).test(expr)),
-          );
           try {
             const result = await prometheus!.query(expr, evaluatedAt);
-            if (notBuilt) {
-              if (result.length > 0) {
-                problems.push(`${at}: returns series, yet listed as not built: ${notBuilt.reason}`);
-              }
-              continue;
-            }
             if (result.length === 0) problems.push(`${at}: no series`);
             else if (result.every((series) => series.value[1] === 'NaN')) {
               problems.push(`${at}: only NaN (no traffic in its window?)`);

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratchDatabase, serverAddress } from '@platform/kit/testing';
-import { ROLES } from '../../services/chat/src/service.ts';
 import { installCrds, startApiServer } from '../kubernetes/apiserver.ts';
 import { buildDependencies, render } from '../kubernetes/helm.ts';
 import {
@@ -32,12 +31,6 @@ export interface ObservedSystem {
   k6Env: Record<string, string>;
   /** Lines the k6 summary must show: each SLO threshold, held. */
   thresholds: string[];
-  /**
-   * Metrics of parts of the system not built on this branch, each with the reason: dashboard
-   * queries naming them must return nothing (and fail once they return series, so the part is
-   * then started here instead).
-   */
-  notBuilt?: { metrics: string[]; reason: string }[];
   stop(): Promise<void>;
 }
 
@@ -314,8 +307,6 @@ export async function startChat(run: Run): Promise<ObservedSystem> {
       processes,
     );
 
-    // The fan-out worker, when this branch has the role (a failure to start it stops them all).
-    const notBuilt: ObservedSystem['notBuilt'] = [];
     const fanoutPort = await freePort();
     // One job for both handlers, as the chart's one ServiceMonitor scrapes every handler pod.
     const jobs: ScrapeJob[] = [
@@ -327,26 +318,20 @@ export async function startChat(run: Run): Promise<ObservedSystem> {
         })),
       },
     ];
-    if ((ROLES as readonly string[]).includes('fanout')) {
-      await startAll(
-        [
-          startRole(
-            'chat-fanout',
-            'fanout',
-            fanoutPort,
-            { ...env, PORT: String(fanoutPort) },
-            CHAT_MAIN,
-          ),
-        ],
-        processes,
-      );
-      jobs.push(target(run, 'chat', 'fanout', fanoutPort));
-    } else {
-      notBuilt.push({
-        metrics: ['chat_fanout_lag', 'chat_fanout_deliveries_total'],
-        reason: `services/chat has no fanout role on this branch (its roles: ${ROLES.join(', ')})`,
-      });
-    }
+    // The group fan-out worker (a failure to start it stops them all).
+    await startAll(
+      [
+        startRole(
+          'chat-fanout',
+          'fanout',
+          fanoutPort,
+          { ...env, PORT: String(fanoutPort) },
+          CHAT_MAIN,
+        ),
+      ],
+      processes,
+    );
+    jobs.push(target(run, 'chat', 'fanout', fanoutPort));
 
     jobs.push(await startRebalancer(run, handlers, adminPorts, cleanups));
     return {
@@ -367,7 +352,6 @@ export async function startChat(run: Run): Promise<ObservedSystem> {
         "http_req_failed\n    ✓ 'rate<0.001'",
         "checks\n    ✓ 'rate>0.999'",
       ],
-      notBuilt,
       stop,
     };
   } catch (error) {
