@@ -4,6 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AppError, type Logger } from '@platform/kit';
 import { bearerToken, CHAT_PROTOCOL, type Tokens } from './auth.ts';
 import type { Directory } from './directory.ts';
+import { forEachLimited } from './domain/fanout-plan.ts';
 import {
   CLIENT_EVENT_TYPES,
   clientEventSchema,
@@ -61,6 +62,8 @@ export interface HandlerDeps {
 /** The socket's own buffer above which the queue waits; the queue is the part we control. */
 const SOCKET_HIGH_WATER = 64 * 1024;
 const PENDING_PAGE = 500;
+/** Users whose pending messages one pull reads at once. */
+const PULL_CONCURRENCY = 16;
 /**
  * Client events one connection may have being handled; beyond it the socket
  * is not read until they finish, so a client sending faster than its events
@@ -128,13 +131,23 @@ export class ConnectionPlane {
     every(options.pendingPullMs, () => this.#pullPending());
   }
 
-  /** Open connections, oldest first. */
+  /**
+   * Open connections, oldest first. One whose close has begun is not: ws keeps
+   * it among its clients until the closing handshake ends, and counting it
+   * would show a drain's close twice (gone from `draining`, still connected).
+   */
   connections(): Connection[] {
-    return [...this.#wss.clients].map((ws) => connectionOf(ws)).filter((c) => c !== undefined);
+    return this.#openSockets()
+      .map((ws) => connectionOf(ws))
+      .filter((c) => c !== undefined);
   }
 
   get size(): number {
-    return this.#wss.clients.size;
+    return this.#openSockets().length;
+  }
+
+  #openSockets(): WebSocket[] {
+    return [...this.#wss.clients].filter((ws) => ws.readyState === ws.OPEN);
   }
 
   /** New upgrades are refused from now on (503), as during shutdown. */
@@ -277,14 +290,16 @@ export class ConnectionPlane {
   async #pullPending(): Promise<void> {
     let backlog = 0;
     const grace = Math.max(1000, this.#deps.options.pendingPullMs / 2);
-    for (const [user, connections] of this.#byUser) {
+    // Several users at a time: one read after another, a thousand users on a loaded
+    // Cassandra took longer than the tests' 30 s, and a lost forward waited that long.
+    await forEachLimited([...this.#byUser.keys()], PULL_CONCURRENCY, async (user) => {
       const pending = await this.#deps.messages.pending(user, PENDING_PAGE);
       backlog += pending.length;
       const overdue = pending.filter((message) => message.sentAt < Date.now() - grace);
-      for (const connection of connections) {
+      for (const connection of this.#byUser.get(user) ?? []) {
         for (const message of overdue) connection.deliver({ type: 'message', ...message });
       }
-    }
+    });
     this.#deps.metrics.pendingBacklog.set(backlog);
   }
 }

@@ -133,12 +133,17 @@ export class MessageService {
   /** The recipient has the message: off its pending list, the watermark moves, the sender hears. */
   async deliveryAck(user: string, conversationId: string, messageId: string): Promise<void> {
     const members = await this.#groups.requireMember(conversationId, user);
-    const message = await this.#requireMessage(conversationId, messageId);
+    // Pending without its conversation row when the sender's handler died between
+    // the two writes and the sender never resent: delivered all the same.
+    const held = await this.#store.pendingMessage(user, messageId);
+    const message =
+      held?.conversationId === conversationId
+        ? held
+        : await this.#requireMessage(conversationId, messageId);
     // A fan-out record delivered again must not re-create this pending row.
     if (groupOf(conversationId) !== undefined) await this.#store.markFanoutDone(messageId, [user]);
-    const wasPending = await this.#store.isPending(user, messageId);
     await this.#store.removePending(user, messageId);
-    if (wasPending) {
+    if (held) {
       this.#metrics.delivered.inc();
       this.#metrics.sendToDeliver.observe(Math.max(0, Date.now() - timeOfId(messageId)) / 1000);
     }

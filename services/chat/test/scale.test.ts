@@ -97,9 +97,10 @@ describe('2,000 clients over three handlers, one killed mid-run', () => {
     }
 
     await until('every message acknowledged', 60_000, () => clients.every((c) => c.unacked === 0));
+    // Within two pulls on an idle machine; CI's load can stretch a pull a lot.
     await until(
       'every acknowledged message delivered',
-      30_000,
+      60_000,
       () => deliveryReport(conversations).lost === 0,
       () => deliveryReport(conversations),
     );
@@ -144,5 +145,5 @@ describe('2,000 clients over three handlers, one killed mid-run', () => {
       const acked = members.flatMap((m) => m.outgoing.map((o) => o.ack!.messageId)).sort();
       expect(stored).toEqual(acked);
     });
-  }, 150_000);
+  }, 200_000);
 });

@@ -146,9 +146,12 @@ export class MessageStore {
    */
   async write(message: ChatMessage, recipient: string | undefined): Promise<void> {
     const row = messageRow(message);
-    await this.#db.insert(MESSAGES.name, row);
-    if (recipient !== undefined)
+    // The pending row first: a resend that finds the message stored takes the
+    // write as done, so a crash between the two must not leave it without one.
+    if (recipient !== undefined) {
       await this.#db.insert(PENDING.name, { ...row, user_id: recipient });
+    }
+    await this.#db.insert(MESSAGES.name, row);
   }
 
   /** The message in each of these users' pending messages. */
@@ -191,8 +194,12 @@ export class MessageStore {
   }
 
   async isPending(userId: string, messageId: string): Promise<boolean> {
+    return (await this.pendingMessage(userId, messageId)) !== undefined;
+  }
+
+  async pendingMessage(userId: string, messageId: string): Promise<ChatMessage | undefined> {
     const row = await this.#db.get(PENDING.name, { user_id: userId, message_id: messageId });
-    return row !== undefined;
+    return row && toMessage(row);
   }
 
   removePending(userId: string, messageId: string): Promise<void> {
