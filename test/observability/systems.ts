@@ -1,15 +1,11 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratchDatabase, serverAddress } from '@platform/kit/testing';
 import { installCrds, startApiServer } from '../kubernetes/apiserver.ts';
+import { createReadyPod } from '../kubernetes/pods.ts';
 import { buildDependencies, render } from '../kubernetes/helm.ts';
 import {
   freePort,
@@ -414,36 +410,11 @@ async function startRebalancer(
     body: pool,
   });
   for (const [i, name] of handlers.entries()) {
-    await core.createNamespacedPod({
+    await createReadyPod(
+      core,
       namespace,
-      body: {
-        metadata: { name, labels: deployment.spec.template.metadata.labels },
-        spec: {
-          automountServiceAccountToken: false,
-          containers: [
-            {
-              name: 'handler',
-              image: 'platform',
-              ports: [{ name: 'admin', containerPort: adminPorts[i]! }],
-            },
-          ],
-        },
-      },
-    });
-    await core.patchNamespacedPodStatus(
-      {
-        namespace,
-        name,
-        body: {
-          status: {
-            phase: 'Running',
-            podIP: '127.0.0.1',
-            podIPs: [{ ip: '127.0.0.1' }],
-            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }],
-          },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      { name, labels: deployment.spec.template.metadata.labels },
+      adminPorts[i]!,
     );
   }
 

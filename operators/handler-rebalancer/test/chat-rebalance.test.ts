@@ -1,9 +1,4 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createLogger } from '@platform/kit';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -30,6 +25,7 @@ import {
   startApiServer,
   type TestApiServer,
 } from '../../../test/kubernetes/apiserver.ts';
+import { createReadyPod } from '../../../test/kubernetes/pods.ts';
 import {
   GROUP,
   HandlerRebalancer,
@@ -93,38 +89,11 @@ afterAll(async () => {
 /** A Pod for a handler process, Ready as soon as the test says so. */
 async function handlerPod(handler: ChatProcess): Promise<void> {
   const core = server.kubeConfig.makeApiClient(CoreV1Api);
-  const adminPort = new URL(handler.adminUrl).port;
-  await core.createNamespacedPod({
-    namespace: NAMESPACE,
-    body: {
-      metadata: {
-        name: handler.name,
-        labels: { app: 'chat-handler' },
-        annotations: { [PORT_ANNOTATION]: adminPort },
-      },
-      spec: {
-        automountServiceAccountToken: false,
-        containers: [
-          { name: 'handler', image: 'chat', ports: [{ name: 'admin', containerPort: 9121 }] },
-        ],
-      },
-    },
+  await createReadyPod(core, NAMESPACE, {
+    name: handler.name,
+    labels: { app: 'chat-handler' },
+    annotations: { [PORT_ANNOTATION]: new URL(handler.adminUrl).port },
   });
-  await core.patchNamespacedPodStatus(
-    {
-      namespace: NAMESPACE,
-      name: handler.name,
-      body: {
-        status: {
-          phase: 'Running',
-          podIP: '127.0.0.1',
-          podIPs: [{ ip: '127.0.0.1' }],
-          conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }],
-        },
-      },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
 }
 
 /** Open connections per handler, from each one's admin contract. */

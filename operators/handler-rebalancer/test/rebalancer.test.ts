@@ -21,6 +21,7 @@ import {
   startApiServer,
   type TestApiServer,
 } from '../../../test/kubernetes/apiserver.ts';
+import { createReadyPod } from '../../../test/kubernetes/pods.ts';
 import { buildDependencies, render } from '../../../test/kubernetes/helm.ts';
 import {
   GROUP,
@@ -91,37 +92,11 @@ async function handlers(ns: string, loads: Record<string, number>): Promise<Stan
     const port = await handler.listen();
     cleanups.push(() => handler.close());
     service.add(handler);
-    await core.createNamespacedPod({
-      namespace: ns,
-      body: {
-        metadata: {
-          name,
-          labels: { app: 'chat-handler' },
-          annotations: { [PORT_ANNOTATION]: String(port) },
-        },
-        spec: {
-          automountServiceAccountToken: false,
-          containers: [
-            { name: 'handler', image: 'platform', ports: [{ name: 'admin', containerPort: 9121 }] },
-          ],
-        },
-      },
+    await createReadyPod(core, ns, {
+      name,
+      labels: { app: 'chat-handler' },
+      annotations: { [PORT_ANNOTATION]: String(port) },
     });
-    await core.patchNamespacedPodStatus(
-      {
-        namespace: ns,
-        name,
-        body: {
-          status: {
-            phase: 'Running',
-            podIP: '127.0.0.1',
-            podIPs: [{ ip: '127.0.0.1' }],
-            conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }],
-          },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
   }
   return service;
 }
