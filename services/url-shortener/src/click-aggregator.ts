@@ -2,21 +2,14 @@ import {
   Counter,
   consumerLagGauge,
   createHttpApp,
-  decodeEvent,
   serveApp,
   type Infra,
   type Logger,
   type Metrics,
   type RunningServer,
 } from '@platform/kit';
-import {
-  CLICKS_EVENT,
-  CLICKS_SCHEMA_VERSION,
-  CLICKS_TOPIC,
-  enrichClick,
-  type ClickBatch,
-  type CountryLookup,
-} from './clicks.ts';
+import { CLICKS_TOPIC, readClickEvent } from './click-event.ts';
+import { enrichCache, enrichClick, type CountryLookup } from './clicks.ts';
 import type { Config } from './config.ts';
 import type { ClickStatsStore } from './store/click-stats.store.ts';
 
@@ -72,18 +65,18 @@ export async function startClickAggregator(deps: {
     topics: [CLICKS_TOPIC],
     ...(deps.onStopped ? { onStopped: deps.onStopped } : {}),
     handleBatch: async (batch) => {
+      const cache = enrichCache();
       const records = batch.records.map((record) => {
-        const event = readClickBatch(record);
+        const event = readClickEvent(record);
         if (!event) {
           skipped.inc();
           logger.warn({ offset: record.offset, partition: record.partition }, 'skipped event');
           return { offset: record.offset, clicks: [] };
         }
-        const { code, visits } = event.data;
         return {
           offset: record.offset,
           eventId: event.id,
-          clicks: visits.map((visit) => enrichClick(code, visit, deps.lookupCountry)),
+          clicks: event.visits.map((visit) => enrichClick(visit, deps.lookupCountry, cache)),
         };
       });
       const all = records.reduce((sum, r) => sum + r.clicks.reduce((n, c) => n + c.count, 0), 0);
@@ -122,33 +115,4 @@ export async function startClickAggregator(deps: {
       await server?.close();
     },
   };
-}
-
-/**
- * The click batch a record carries, or undefined when it is not one this
- * version understands: such a record is skipped (and counted) rather than
- * retried forever, which would stop the partition behind it.
- */
-export function readClickBatch(record: {
-  value: Buffer;
-}): { id: string; data: ClickBatch } | undefined {
-  try {
-    const event = decodeEvent<ClickBatch>(record);
-    if (event.type !== CLICKS_EVENT || event.version !== CLICKS_SCHEMA_VERSION) return undefined;
-    if (typeof event.id !== 'string' || event.id.length > 64) return undefined;
-    const { code, visits } = event.data;
-    if (typeof code !== 'string' || !Array.isArray(visits)) return undefined;
-    const valid = visits.every(
-      (v) =>
-        typeof v.at === 'number' &&
-        Number.isInteger(v.count) &&
-        v.count > 0 &&
-        typeof v.ip === 'string' &&
-        typeof v.userAgent === 'string' &&
-        typeof v.referer === 'string',
-    );
-    return valid ? { id: event.id, data: event.data } : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,14 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { MemoryEventLog, createLogger, decodeEvent } from '@platform/kit';
+import { MemoryEventLog, createLogger } from '@platform/kit';
+import { CLICKS_TOPIC, readClickEvent, shardOf, type Visit } from './click-event.ts';
 import {
-  CLICKS_TOPIC,
   ClickBuffer,
+  MAX_BUFFERED_CLICKS,
   MAX_PUBLISH_BYTES,
+  enrichCache,
   enrichClick,
-  type ClickBatch,
   type RawClick,
-  type Visit,
 } from './clicks.ts';
 import { openGeoIp } from './geoip.ts';
 
@@ -20,6 +20,7 @@ const desktopChrome =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) ' +
   'Chrome/131.0.0.0 Safari/537.36';
 const visit = (overrides: Partial<Visit>): Visit => ({
+  code: 'abc1234',
   at: 0,
   ip: '192.0.2.1',
   userAgent: '',
@@ -38,22 +39,18 @@ const raw = (overrides: Partial<RawClick>): RawClick => ({
 
 describe('enrichClick', () => {
   it('names device and browser from the user agent', () => {
-    expect(enrichClick('abc1234', visit({ userAgent: iphone }), () => undefined)).toMatchObject({
+    expect(enrichClick(visit({ userAgent: iphone }), () => undefined)).toMatchObject({
       device: 'mobile',
       browser: 'Safari',
     });
-    expect(
-      enrichClick('abc1234', visit({ userAgent: desktopChrome }), () => undefined),
-    ).toMatchObject({
+    expect(enrichClick(visit({ userAgent: desktopChrome }), () => undefined)).toMatchObject({
       device: 'desktop',
       browser: 'Chrome',
     });
-    expect(
-      enrichClick('abc1234', visit({ userAgent: 'curl/8.5.0' }), () => undefined),
-    ).toMatchObject({
+    expect(enrichClick(visit({ userAgent: 'curl/8.5.0' }), () => undefined)).toMatchObject({
       browser: 'unknown',
     });
-    expect(enrichClick('abc1234', visit({ userAgent: '' }), () => undefined)).toMatchObject({
+    expect(enrichClick(visit({ userAgent: '' }), () => undefined)).toMatchObject({
       device: 'unknown',
       browser: 'unknown',
     });
@@ -61,17 +58,29 @@ describe('enrichClick', () => {
 
   it('prefers the edge country header, then the database, then unknown', () => {
     const lookup = () => 'JP';
-    expect(enrichClick('abc1234', visit({ country: 'de' }), lookup).country).toBe('DE');
-    expect(enrichClick('abc1234', visit({ country: 'XX-invalid' }), lookup).country).toBe('JP');
-    expect(enrichClick('abc1234', visit({}), () => undefined).country).toBe('unknown');
+    expect(enrichClick(visit({ country: 'de' }), lookup).country).toBe('DE');
+    expect(enrichClick(visit({ country: 'XX-invalid' }), lookup).country).toBe('JP');
+    expect(enrichClick(visit({}), () => undefined).country).toBe('unknown');
   });
 
   it('keeps only the referrer host', () => {
-    const at = (referer: string) =>
-      enrichClick('abc1234', visit({ referer }), () => undefined).referrer;
+    const at = (referer: string) => enrichClick(visit({ referer }), () => undefined).referrer;
     expect(at('https://news.ycombinator.com/item?id=1')).toBe('news.ycombinator.com');
     expect(at('')).toBe('direct');
     expect(at('not a url')).toBe('unknown');
+  });
+
+  it('answers the same through a cache shared by many visits', () => {
+    const cache = enrichCache();
+    const visits = [iphone, desktopChrome, iphone, '', desktopChrome].map((userAgent, i) =>
+      visit({ userAgent, referer: i % 2 ? 'https://t.co/x' : '', code: `c${i}` }),
+    );
+    const lookup = () => 'JP';
+    const cached = visits.map((v) => enrichClick(v, lookup, cache));
+    expect(cached).toEqual(visits.map((v) => enrichClick(v, lookup)));
+    expect(cached.map((c) => c.code)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+    expect(cache.agents.size).toBe(3);
+    expect(cache.referrers.size).toBe(2);
   });
 });
 
@@ -93,53 +102,54 @@ describe('openGeoIp', () => {
 describe('ClickBuffer', () => {
   const logger = createLogger('test', 'silent');
 
-  async function drain(log: MemoryEventLog, count: number) {
-    const seen: { key: string; event: ReturnType<typeof decodeEvent<ClickBatch>> }[] = [];
+  /** What reached the log: each event's key and id, and its visits. */
+  async function drain(log: MemoryEventLog) {
+    const seen: { key: string; id: string; visits: Visit[] }[] = [];
+    const total = await log.lag('reader', CLICKS_TOPIC);
     const subscription = await log.subscribe({
       group: 'reader',
       topics: [CLICKS_TOPIC],
       handleBatch: async (batch) => {
         for (const record of batch.records) {
-          seen.push({ key: record.key, event: decodeEvent<ClickBatch>(record) });
+          const event = readClickEvent(record);
+          if (!event) throw new Error(`unreadable event at ${record.offset}`);
+          seen.push({ key: record.key, id: event.id, visits: event.visits });
         }
       },
     });
-    while (seen.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (seen.length < total) await new Promise((resolve) => setTimeout(resolve, 10));
     await subscription.close();
     return seen;
   }
+  const clicksIn = (events: { visits: Visit[] }[]) =>
+    events.reduce((sum, e) => sum + e.visits.reduce((n, v) => n + v.count, 0), 0);
 
-  it('publishes one event per code at the size threshold, folding identical visits', async () => {
+  it('publishes what it holds at the size threshold, each code under its shard key', async () => {
     const log = new MemoryEventLog();
     const buffer = new ClickBuffer({ log, logger, flushSize: 4, flushMs: 60_000 });
     buffer.push(raw({ code: 'a', at: 1000 }));
-    buffer.push(raw({ code: 'b', at: 1000 }));
+    buffer.push(raw({ code: 'b', at: 1000, country: 'NL' }));
     buffer.push(raw({ code: 'a', at: 2000 }));
     expect(await log.lag('g', CLICKS_TOPIC)).toBe(0);
     buffer.push(raw({ code: 'a', at: 3000, userAgent: 'other' }));
     await buffer.flush();
     expect(buffer.size).toBe(0);
 
-    const events = await drain(log, 2);
-    expect(events).toHaveLength(2);
-    const byCode = Object.fromEntries(events.map((e) => [e.key, e.event]));
-    expect(byCode.a).toMatchObject({ type: 'url-shortener.clicks', version: 1, key: 'a' });
-    expect(byCode.a!.data.visits).toEqual([
-      { at: 1000, ip: '192.0.2.1', userAgent: '', referer: '', count: 2 },
-      { at: 3000, ip: '192.0.2.1', userAgent: 'other', referer: '', count: 1 },
+    const events = await drain(log);
+    for (const event of events) {
+      for (const v of event.visits) expect(event.key).toBe(`shard-${shardOf(v.code)}`);
+    }
+    const visits = events
+      .flatMap((e) => e.visits)
+      .sort((x, y) => x.at - y.at || (x.code < y.code ? -1 : 1));
+    const common = { ip: '192.0.2.1', referer: '', count: 1 };
+    expect(visits).toEqual([
+      { ...common, code: 'a', at: 1000, userAgent: '' },
+      { ...common, code: 'b', at: 1000, userAgent: '', country: 'NL' },
+      { ...common, code: 'a', at: 2000, userAgent: '' },
+      { ...common, code: 'a', at: 3000, userAgent: 'other' },
     ]);
-    expect(byCode.b!.data.visits.map((v) => v.count)).toEqual([1]);
     await buffer.close();
-  });
-
-  it('splits a code with many distinct visits into events of at most 500 visits', async () => {
-    const log = new MemoryEventLog();
-    const buffer = new ClickBuffer({ log, logger, flushSize: 100_000, flushMs: 60_000 });
-    for (let i = 0; i < 1200; i += 1) buffer.push(raw({ code: 'busy', userAgent: `agent ${i}` }));
-    await buffer.close();
-    const events = await drain(log, 3);
-    expect(events.map((e) => e.event.data.visits.length).sort()).toEqual([200, 500, 500]);
-    expect(new Set(events.map((e) => e.event.id)).size).toBe(3);
   });
 
   it('publishes a flush of many distinct visits in parts Kafka accepts, losing none', async () => {
@@ -151,7 +161,7 @@ describe('ClickBuffer', () => {
       await publish(topic, records, options);
     };
     const buffer = new ClickBuffer({ log, logger, flushSize: 100_000, flushMs: 60_000 });
-    const agent = 'Mozilla/5.0 '.repeat(30);
+    const agent = 'Mozilla/5.0 '.repeat(40);
     for (let i = 0; i < 20_000; i += 1) {
       buffer.push(raw({ code: `c${i % 1000}`, userAgent: `${agent}${i}` }));
     }
@@ -159,9 +169,27 @@ describe('ClickBuffer', () => {
 
     expect(sizes.length).toBeGreaterThan(1);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_PUBLISH_BYTES);
-    const events = await drain(log, 1000);
-    const clicks = events.reduce((sum, e) => sum + e.event.data.visits.length, 0);
-    expect(clicks).toBe(20_000);
+    const events = await drain(log);
+    expect(clicksIn(events)).toBe(20_000);
+    expect(new Set(events.flatMap((e) => e.visits.map((v) => v.userAgent))).size).toBe(20_000);
+  });
+
+  it('sends a repeated user agent once a flush, not once a click', async () => {
+    const log = new MemoryEventLog();
+    let published = 0;
+    const publish = log.publish.bind(log);
+    log.publish = async (topic, records, options) => {
+      published += records.reduce((sum, r) => sum + r.value.length, 0);
+      await publish(topic, records, options);
+    };
+    const buffer = new ClickBuffer({ log, logger, flushSize: 100_000, flushMs: 60_000 });
+    const agent = 'Mozilla/5.0 '.repeat(40);
+    for (let i = 0; i < 10_000; i += 1) buffer.push(raw({ code: `c${i % 100}`, userAgent: agent }));
+    await buffer.close();
+    const events = await drain(log);
+    expect(clicksIn(events)).toBe(10_000);
+    // An event's envelope and table, then a few bytes a click; the agent alone is 480.
+    expect(published).toBeLessThan(events.length * 1200 + 10_000 * 40);
   });
 
   it('gives up publishing at close after its deadline, reporting the clicks it lost', async () => {
@@ -181,20 +209,7 @@ describe('ClickBuffer', () => {
     ]);
   });
 
-  it('keeps visits of different minutes apart', async () => {
-    const log = new MemoryEventLog();
-    const buffer = new ClickBuffer({ log, logger, flushSize: 1000, flushMs: 60_000 });
-    buffer.push(raw({ at: 59_999 }));
-    buffer.push(raw({ at: 60_000 }));
-    await buffer.close();
-    const [event] = await drain(log, 1);
-    expect(event!.event.data.visits.map((v) => [v.at, v.count])).toEqual([
-      [59_999, 1],
-      [60_000, 1],
-    ]);
-  });
-
-  it('keeps clicks when a publish fails and sends them with the next flush', async () => {
+  it('keeps clicks when a publish fails and sends them with the next flush, once', async () => {
     const log = new MemoryEventLog();
     let failing = true;
     const flaky = Object.assign(Object.create(log) as MemoryEventLog, {
@@ -212,11 +227,28 @@ describe('ClickBuffer', () => {
     failing = false;
     await buffer.close();
     expect(buffer.size).toBe(0);
-    const events = await drain(log, 3);
-    const total = events.reduce(
-      (sum, e) => sum + e.event.data.visits.reduce((n, v) => n + v.count, 0),
-      0,
-    );
-    expect(total).toBe(3);
+    const events = await drain(log);
+    expect(clicksIn(events)).toBe(3);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  });
+
+  it('drops and counts new clicks past its bound while Kafka is unreachable', async () => {
+    const log = new MemoryEventLog();
+    log.publish = () => Promise.reject(new Error('broker down'));
+    let dropped = 0;
+    const buffer = new ClickBuffer({
+      log,
+      logger,
+      flushSize: 10_000_000,
+      flushMs: 60_000,
+      onDrop: (count) => (dropped += count),
+    });
+    for (let i = 0; i < 1000; i += 1) buffer.push(raw({ code: `c${i}` }));
+    await buffer.flush(); // fails: the 1,000 are kept as unsent events
+    expect(buffer.size).toBe(1000);
+    for (let i = 0; i < MAX_BUFFERED_CLICKS; i += 1) buffer.push(raw({ code: `c${i % 1000}` }));
+    expect(buffer.size).toBe(MAX_BUFFERED_CLICKS);
+    expect(dropped).toBe(1000);
+    await buffer.close(100);
   });
 });

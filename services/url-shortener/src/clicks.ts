@@ -1,10 +1,7 @@
 import Bowser from 'bowser';
-import { encodeEvent, envelope, type EventLog, type EventRecord, type Logger } from '@platform/kit';
+import type { EventLog, EventRecord, Logger } from '@platform/kit';
+import { CLICKS_TOPIC, ClickEventWriter, shardOf, type Visit } from './click-event.ts';
 import type { Click } from './store/click-stats.store.ts';
-
-export const CLICKS_TOPIC = 'url-shortener.clicks';
-export const CLICKS_EVENT = 'url-shortener.clicks';
-export const CLICKS_SCHEMA_VERSION = 1;
 
 /** What the redirect path records; parsing waits for the aggregator, off the hot path. */
 export interface RawClick {
@@ -17,50 +14,42 @@ export interface RawClick {
   country?: string;
 }
 
-/** Identical visits of one code in one minute, folded into a count. */
-export interface Visit extends Omit<RawClick, 'code'> {
-  count: number;
-}
-
-/** The event: the visits of one code since the last flush. Keyed by code. */
-export interface ClickBatch {
-  code: string;
-  visits: Visit[];
-}
-
-const MAX_BUFFERED_VISITS = 100_000;
-/** Keeps every event far below Kafka's default 1 MB record limit. */
-const MAX_VISITS_PER_EVENT = 500;
+/** Clicks kept while Kafka is unreachable, about 60 bytes each; past it, new clicks are dropped. */
+export const MAX_BUFFERED_CLICKS = 500_000;
+const MAX_VISITS_PER_EVENT = 20_000;
 /**
  * Kafka's 1 MB limit holds for a partition's whole record batch in one
- * produce request, so a flush of many distinct visits is sent in parts,
- * counted before compression so the bound holds whatever the ratio.
+ * produce request, so a flush of many events is sent in parts, and no event
+ * is larger than a part.
  */
 export const MAX_PUBLISH_BYTES = 512 * 1024;
 
 interface Unsent {
   records: EventRecord[];
   clicks: number;
-  visits: number;
 }
 
 /**
  * Buffers clicks in memory and publishes them every interval or once the
- * buffer holds a number of clicks, as one event per code with identical
- * visits folded together: the log carries a record per code per flush rather
- * than one per redirect, compressed: visits repeat agents and referrers, and
- * the producer's cost per click is mostly per byte. A failed publish keeps its
- * events for the next try; past a bound, new visits are dropped and counted.
+ * buffer holds a number of clicks. A click costs the redirect a few lookups
+ * and stores: its strings are kept once in a table, the click as their
+ * indexes in typed arrays, and nothing is folded here (the aggregator adds
+ * counts up anyway). Each event carries the clicks of many codes with every
+ * string once (click-event.ts): a user agent is sent once a flush, not once a
+ * click, which keeps the producer's cost, mostly per byte, small. A failed
+ * publish keeps its events for the next try; past a bound, new clicks are
+ * dropped and counted.
  */
 export class ClickBuffer {
   readonly #log: EventLog;
   readonly #logger: Logger;
   readonly #flushSize: number;
   readonly #onDrop: (count: number) => void;
-  #codes = new Map<string, Map<string, Visit>>();
-  #visits = 0;
+  #strings: string[] = [];
+  #ids = new Map<string, number>();
+  #columns = new Columns(1024);
   #clicks = 0;
-  #unsent: Unsent = { records: [], clicks: 0, visits: 0 };
+  #unsent: Unsent = { records: [], clicks: 0 };
   #flushing: Promise<void> | undefined;
   /** Clicks of the publish under way. */
   #inFlight = 0;
@@ -82,27 +71,20 @@ export class ClickBuffer {
   }
 
   push(click: RawClick): void {
-    const minute = Math.floor(click.at / 60_000);
-    const { ip, userAgent, referer, country = '' } = click;
-    const key = `${minute}\n${ip}\n${userAgent}\n${referer}\n${country}`;
-    let visits = this.#codes.get(click.code);
-    if (!visits) {
-      visits = new Map();
-      this.#codes.set(click.code, visits);
-    }
-
-    const visit = visits.get(key);
-    if (visit) {
-      visit.count += 1;
-    } else if (this.#visits + this.#unsent.visits >= MAX_BUFFERED_VISITS) {
+    if (this.#clicks + this.#unsent.clicks + this.#inFlight >= MAX_BUFFERED_CLICKS) {
       this.#onDrop(1);
       return;
-    } else {
-      const { at, ip, userAgent, referer, country } = click;
-      visits.set(key, { at, ip, userAgent, referer, ...(country ? { country } : {}), count: 1 });
-      this.#visits += 1;
     }
-    this.#clicks += 1;
+    const i = this.#clicks;
+    if (i === this.#columns.capacity) this.#columns = this.#columns.grown();
+    const columns = this.#columns;
+    columns.code[i] = this.#id(click.code);
+    columns.at[i] = click.at;
+    columns.ip[i] = this.#id(click.ip);
+    columns.userAgent[i] = this.#id(click.userAgent);
+    columns.referer[i] = this.#id(click.referer);
+    columns.country[i] = click.country ? this.#id(click.country) : -1;
+    this.#clicks = i + 1;
     if (this.#clicks >= this.#flushSize) void this.flush();
   }
 
@@ -141,13 +123,22 @@ export class ClickBuffer {
       this.#logger.error({ clicks: lost }, 'clicks not published before shutdown, lost');
   }
 
+  #id(value: string): number {
+    let id = this.#ids.get(value);
+    if (id === undefined) {
+      id = this.#strings.push(value) - 1;
+      this.#ids.set(value, id);
+    }
+    return id;
+  }
+
   async #publish(): Promise<void> {
     const batch = this.#take();
     if (batch.records.length === 0) return;
     this.#inFlight = batch.clicks;
     try {
       for (const part of byteBounded(batch.records, MAX_PUBLISH_BYTES)) {
-        await this.#log.publish(CLICKS_TOPIC, part, { compress: true });
+        await this.#log.publish(CLICKS_TOPIC, part);
       }
       this.#inFlight = 0;
     } catch (error) {
@@ -168,19 +159,66 @@ export class ClickBuffer {
   #take(): Unsent {
     const records = this.#unsent.records;
     const clicks = this.#unsent.clicks + this.#clicks;
-    const visitCount = this.#unsent.visits + this.#visits;
-    for (const [code, visits] of this.#codes) {
-      const all = [...visits.values()];
-      for (let i = 0; i < all.length; i += MAX_VISITS_PER_EVENT) {
-        const data: ClickBatch = { code, visits: all.slice(i, i + MAX_VISITS_PER_EVENT) };
-        records.push(encodeEvent(envelope(CLICKS_EVENT, CLICKS_SCHEMA_VERSION, code, data)));
+    const strings = this.#strings;
+    const { code, at, ip, userAgent, referer, country } = this.#columns;
+    const writers = new Map<number, ClickEventWriter>();
+    const shards = new Map<number, number>();
+    for (let i = 0; i < this.#clicks; i += 1) {
+      let shard = shards.get(code[i]!);
+      if (shard === undefined) {
+        shard = shardOf(strings[code[i]!]!);
+        shards.set(code[i]!, shard);
       }
+      let writer = writers.get(shard);
+      if (!writer) {
+        writer = new ClickEventWriter(shard, strings, {
+          maxBytes: MAX_PUBLISH_BYTES,
+          maxVisits: MAX_VISITS_PER_EVENT,
+        });
+        writers.set(shard, writer);
+      }
+      writer.add(code[i]!, at[i]!, ip[i]!, userAgent[i]!, referer[i]!, country[i]!, 1);
     }
-    this.#codes = new Map();
-    this.#visits = 0;
+    for (const writer of writers.values()) records.push(...writer.records());
+    this.#strings = [];
+    this.#ids = new Map();
     this.#clicks = 0;
-    this.#unsent = { records: [], clicks: 0, visits: 0 };
-    return { records, clicks, visits: visitCount };
+    this.#unsent = { records: [], clicks: 0 };
+    return { records, clicks };
+  }
+}
+
+/** The buffered clicks, a typed array per field; strings as indexes into the buffer's table. */
+class Columns {
+  readonly code: Int32Array;
+  readonly at: Float64Array;
+  readonly ip: Int32Array;
+  readonly userAgent: Int32Array;
+  readonly referer: Int32Array;
+  /** -1 for none. */
+  readonly country: Int32Array;
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.code = new Int32Array(capacity);
+    this.at = new Float64Array(capacity);
+    this.ip = new Int32Array(capacity);
+    this.userAgent = new Int32Array(capacity);
+    this.referer = new Int32Array(capacity);
+    this.country = new Int32Array(capacity);
+  }
+
+  /** Twice the room, the clicks so far copied over. */
+  grown(): Columns {
+    const next = new Columns(this.capacity * 2);
+    next.code.set(this.code);
+    next.at.set(this.at);
+    next.ip.set(this.ip);
+    next.userAgent.set(this.userAgent);
+    next.referer.set(this.referer);
+    next.country.set(this.country);
+    return next;
   }
 }
 
@@ -202,17 +240,48 @@ function* byteBounded(records: EventRecord[], maxBytes: number): Generator<Event
 
 export type CountryLookup = (ip: string) => string | undefined;
 
+/** Device and browser named by a user agent. */
+type Agent = Pick<Click, 'device' | 'browser'>;
+
+/**
+ * What enrichClick has worked out so far, by user agent and by referrer: the
+ * visits an aggregator batch carries repeat a few of each, and parsing them is
+ * most of its work. One for a batch keeps it bounded.
+ */
+export interface EnrichCache {
+  agents: Map<string, Agent>;
+  referrers: Map<string, string>;
+}
+
+export const enrichCache = (): EnrichCache => ({ agents: new Map(), referrers: new Map() });
+
 /** Device, browser, country and referrer host of a visit. */
-export function enrichClick(code: string, raw: Visit, lookupCountry: CountryLookup): Click {
-  const agent = raw.userAgent ? Bowser.parse(raw.userAgent) : undefined;
+export function enrichClick(
+  raw: Visit,
+  lookupCountry: CountryLookup,
+  cache = enrichCache(),
+): Click {
+  let agent = cache.agents.get(raw.userAgent);
+  if (!agent) {
+    const parsed = raw.userAgent ? Bowser.parse(raw.userAgent) : undefined;
+    agent = {
+      device: parsed?.platform.type || 'unknown',
+      browser: parsed?.browser.name || 'unknown',
+    };
+    cache.agents.set(raw.userAgent, agent);
+  }
+  let referrer = cache.referrers.get(raw.referer);
+  if (referrer === undefined) {
+    referrer = refererHost(raw.referer);
+    cache.referrers.set(raw.referer, referrer);
+  }
   return {
-    code,
+    code: raw.code,
     at: raw.at,
     count: raw.count,
     country: normaliseCountry(raw.country) ?? normaliseCountry(lookupCountry(raw.ip)) ?? 'unknown',
-    device: agent?.platform.type || 'unknown',
-    browser: agent?.browser.name || 'unknown',
-    referrer: refererHost(raw.referer),
+    ...agent,
+    referrer,
   };
 }
 
