@@ -118,4 +118,5 @@ export {
   createMetrics,
   type Metrics,
 } from './telemetry/metrics.ts';
+export { FastHistogram, type HistogramChild } from './telemetry/fast-histogram.ts';
 export { startTracing } from './telemetry/tracing.ts';

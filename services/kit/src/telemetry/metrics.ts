@@ -1,4 +1,5 @@
-import { Gauge, Registry, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram } from './fast-histogram.ts';
 import type { EventLog } from '../ports/event-log/event-log.ts';
 
 export { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
@@ -15,7 +16,7 @@ export const LATENCY_BUCKETS = [
 
 export interface Metrics {
   registry: Registry;
-  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  httpDuration: FastHistogram<'method' | 'route' | 'status_code'>;
 }
 
 /** One registry per process, with default process metrics and the HTTP RED histogram. */
@@ -24,7 +25,7 @@ export function createMetrics(service: string): Metrics {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
 
-  const httpDuration = new Histogram({
+  const httpDuration = new FastHistogram({
     name: 'http_server_request_duration_seconds',
     help: 'Duration of HTTP server requests by route pattern and status code.',
     labelNames: ['method', 'route', 'status_code'],
