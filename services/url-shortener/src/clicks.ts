@@ -1,6 +1,6 @@
 import Bowser from 'bowser';
 import type { EventLog, EventRecord, Logger } from '@platform/kit';
-import { CLICKS_TOPIC, ClickEventWriter, shardOf, type Visit } from './click-event.ts';
+import { CLICKS_TOPIC, encodeClickEvents, type ClickColumns, type Visit } from './click-event.ts';
 import type { Click } from './store/click-stats.store.ts';
 
 /** What the redirect path records; parsing waits for the aggregator, off the hot path. */
@@ -48,7 +48,6 @@ export class ClickBuffer {
   #strings: string[] = [];
   #ids = new Map<string, number>();
   #columns = new Columns(1024);
-  #clicks = 0;
   #unsent: Unsent = { records: [], clicks: 0 };
   #flushing: Promise<void> | undefined;
   /** Clicks of the publish under way. */
@@ -71,26 +70,26 @@ export class ClickBuffer {
   }
 
   push(click: RawClick): void {
-    if (this.#clicks + this.#unsent.clicks + this.#inFlight >= MAX_BUFFERED_CLICKS) {
+    if (this.#columns.length + this.#unsent.clicks + this.#inFlight >= MAX_BUFFERED_CLICKS) {
       this.#onDrop(1);
       return;
     }
-    const i = this.#clicks;
-    if (i === this.#columns.capacity) this.#columns = this.#columns.grown();
+    if (this.#columns.length === this.#columns.capacity) this.#columns = this.#columns.grown();
     const columns = this.#columns;
+    const i = columns.length;
     columns.code[i] = this.#id(click.code);
     columns.at[i] = click.at;
     columns.ip[i] = this.#id(click.ip);
     columns.userAgent[i] = this.#id(click.userAgent);
     columns.referer[i] = this.#id(click.referer);
     columns.country[i] = click.country ? this.#id(click.country) : -1;
-    this.#clicks = i + 1;
-    if (this.#clicks >= this.#flushSize) void this.flush();
+    columns.length = i + 1;
+    if (columns.length >= this.#flushSize) void this.flush();
   }
 
   /** Clicks not yet on the log. */
   get size(): number {
-    return this.#clicks + this.#unsent.clicks;
+    return this.#columns.length + this.#unsent.clicks;
   }
 
   /** Publishes what is buffered; concurrent calls share one publish. */
@@ -158,38 +157,27 @@ export class ClickBuffer {
    */
   #take(): Unsent {
     const records = this.#unsent.records;
-    const clicks = this.#unsent.clicks + this.#clicks;
-    const strings = this.#strings;
-    const { code, at, ip, userAgent, referer, country } = this.#columns;
-    const writers = new Map<number, ClickEventWriter>();
-    const shards = new Map<number, number>();
-    for (let i = 0; i < this.#clicks; i += 1) {
-      let shard = shards.get(code[i]!);
-      if (shard === undefined) {
-        shard = shardOf(strings[code[i]!]!);
-        shards.set(code[i]!, shard);
-      }
-      let writer = writers.get(shard);
-      if (!writer) {
-        writer = new ClickEventWriter(shard, strings, {
-          maxBytes: MAX_PUBLISH_BYTES,
-          maxVisits: MAX_VISITS_PER_EVENT,
-        });
-        writers.set(shard, writer);
-      }
-      writer.add(code[i]!, at[i]!, ip[i]!, userAgent[i]!, referer[i]!, country[i]!, 1);
-    }
-    for (const writer of writers.values()) records.push(...writer.records());
+    const clicks = this.#unsent.clicks + this.#columns.length;
+    records.push(
+      ...encodeClickEvents(this.#columns, this.#strings, {
+        maxBytes: MAX_PUBLISH_BYTES,
+        maxVisits: MAX_VISITS_PER_EVENT,
+      }),
+    );
     this.#strings = [];
     this.#ids = new Map();
-    this.#clicks = 0;
+    this.#columns.length = 0;
     this.#unsent = { records: [], clicks: 0 };
     return { records, clicks };
   }
 }
 
-/** The buffered clicks, a typed array per field; strings as indexes into the buffer's table. */
-class Columns {
+/**
+ * The buffered clicks, a typed array per field, strings as indexes into the
+ * buffer's table. Kept from flush to flush: the arrays are reused.
+ */
+class Columns implements ClickColumns {
+  length = 0;
   readonly code: Int32Array;
   readonly at: Float64Array;
   readonly ip: Int32Array;
@@ -218,6 +206,7 @@ class Columns {
     next.userAgent.set(this.userAgent);
     next.referer.set(this.referer);
     next.country.set(this.country);
+    next.length = this.length;
     return next;
   }
 }
