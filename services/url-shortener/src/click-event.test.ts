@@ -2,7 +2,7 @@ import { decodeEvent, encodeEvent, envelope } from '@platform/kit';
 import {
   CLICK_SHARDS,
   VISIT_FIELDS,
-  encodeClickEvents,
+  ClickEventEncoder,
   readClickEvent,
   shardOf,
   type ClickColumns,
@@ -36,7 +36,7 @@ function write(visits: Visit[], options = limits) {
     more.set(array);
     return more;
   };
-  return encodeClickEvents(
+  const encoder = new ClickEventEncoder(
     {
       length: n,
       code: grown(columns.code),
@@ -49,6 +49,8 @@ function write(visits: Visit[], options = limits) {
     table,
     options,
   );
+  // In slices, as the buffer encodes them.
+  return [0, 5, 40].flatMap((from, i, starts) => encoder.encode(from, starts[i + 1]));
 }
 
 const visit = (overrides: Partial<Visit> = {}): Visit => ({

@@ -84,97 +84,129 @@ export interface ClickColumns {
 }
 
 /**
- * The events for a set of clicks: shard by shard, each event with a table of
+ * The events for a set of clicks, shard by shard, each event with a table of
  * the strings its visits name. An event is closed before its JSON could pass
  * `maxBytes` (bounded from the lengths of its strings, not measured) or once
- * it holds `maxVisits`. Runs on the API's event loop, so it sticks to typed
- * arrays: about 0.1 us a click.
+ * it holds `maxVisits`. It runs on the API's event loop, so it sticks to typed
+ * arrays, and encodes a range of shards at a time so that the caller can let
+ * requests in between.
  */
-export function encodeClickEvents(
-  clicks: ClickColumns,
-  table: readonly string[],
-  limits: { maxBytes: number; maxVisits: number },
-): EventRecord[] {
-  const { length, code, at, ip, userAgent, referer, country } = clicks;
-  // Clicks in shard order: count per shard, then place (a counting sort).
-  const shardOfCode = new Int32Array(table.length).fill(-1);
-  const shard = new Int32Array(length);
-  const starts = new Int32Array(CLICK_SHARDS + 1);
-  for (let i = 0; i < length; i += 1) {
-    let s = shardOfCode[code[i]!]!;
-    if (s < 0) s = shardOfCode[code[i]!] = shardOf(table[code[i]!]!);
-    shard[i] = s;
-    starts[s + 1]! += 1;
-  }
-  for (let s = 0; s < CLICK_SHARDS; s += 1) starts[s + 1]! += starts[s]!;
-  const order = new Int32Array(length);
-  const next = starts.slice(0, CLICK_SHARDS);
-  for (let i = 0; i < length; i += 1) order[next[shard[i]!]!++] = i;
+export class ClickEventEncoder {
+  readonly #clicks: ClickColumns;
+  readonly #table: readonly string[];
+  readonly #limits: { maxBytes: number; maxVisits: number };
+  /** The clicks in shard order; shard s holds order[starts[s]] to order[starts[s + 1] - 1]. */
+  readonly #order: Int32Array;
+  readonly #starts: Int32Array;
+  /** A string's index in the open event's table, valid while its stamp is the event's. */
+  readonly #local: Int32Array;
+  readonly #stamp: Int32Array;
+  #event = 0;
+  #strings: string[] = [];
+  #visits: number[] = [];
+  #since = 0;
+  #bytes = 0;
 
-  // A string's index in the open event's table, valid while its stamp is the event's.
-  const local = new Int32Array(table.length);
-  const stamp = new Int32Array(table.length);
-  const records: EventRecord[] = [];
-  let event = 0;
-  let strings: string[] = [];
-  let visits: number[] = [];
-  let since = 0;
-  let bytes = 0;
-  const open = () => {
-    event += 1;
-    strings = [];
-    visits = [];
-    bytes = ENVELOPE_BYTES;
-  };
-  const close = (s: number) => {
-    const data: ClickEventData = { since, strings, visits };
-    records.push(encodeEvent(envelope(CLICKS_EVENT, CLICKS_SCHEMA_VERSION, `shard-${s}`, data)));
-  };
-  const cost = (index: number) =>
-    index < 0 || stamp[index] === event ? 0 : stringBytes(table[index]!);
-  const id = (index: number) => {
-    if (stamp[index] !== event) {
-      stamp[index] = event;
-      local[index] = strings.push(table[index]!) - 1;
-      bytes += stringBytes(table[index]!);
+  constructor(
+    clicks: ClickColumns,
+    table: readonly string[],
+    limits: { maxBytes: number; maxVisits: number },
+  ) {
+    this.#clicks = clicks;
+    this.#table = table;
+    this.#limits = limits;
+    // A counting sort: clicks per shard, then each placed after its shard's start.
+    const { length, code } = clicks;
+    const shardOfCode = new Int32Array(table.length).fill(-1);
+    const shard = new Int32Array(length);
+    const starts = new Int32Array(CLICK_SHARDS + 1);
+    for (let i = 0; i < length; i += 1) {
+      let s = shardOfCode[code[i]!]!;
+      if (s < 0) s = shardOfCode[code[i]!] = shardOf(table[code[i]!]!);
+      shard[i] = s;
+      starts[s + 1]! += 1;
     }
-    return local[index]!;
-  };
+    for (let s = 0; s < CLICK_SHARDS; s += 1) starts[s + 1]! += starts[s]!;
+    const order = new Int32Array(length);
+    const next = starts.slice(0, CLICK_SHARDS);
+    for (let i = 0; i < length; i += 1) order[next[shard[i]!]!++] = i;
+    this.#order = order;
+    this.#starts = starts;
+    this.#local = new Int32Array(table.length);
+    this.#stamp = new Int32Array(table.length);
+  }
 
-  for (let s = 0; s < CLICK_SHARDS; s += 1) {
-    if (starts[s] === starts[s + 1]) continue;
-    open();
-    for (let k = starts[s]!; k < starts[s + 1]!; k += 1) {
-      const i = order[k]!;
-      const count = visits.length / VISIT_FIELDS;
-      if (count > 0) {
-        const adds =
-          VISIT_FIELDS * NUMBER_BYTES +
-          cost(code[i]!) +
-          cost(ip[i]!) +
-          cost(userAgent[i]!) +
-          cost(referer[i]!) +
-          cost(country[i]!);
-        if (count >= limits.maxVisits || bytes + adds > limits.maxBytes) {
-          close(s);
-          open();
+  /** The events of shards from to to - 1 (all of them by default). */
+  encode(from = 0, to = CLICK_SHARDS): EventRecord[] {
+    const { code, at, ip, userAgent, referer, country } = this.#clicks;
+    const { maxBytes, maxVisits } = this.#limits;
+    const records: EventRecord[] = [];
+    for (let s = from; s < Math.min(to, CLICK_SHARDS); s += 1) {
+      const [first, end] = [this.#starts[s]!, this.#starts[s + 1]!];
+      if (first === end) continue;
+      this.#open();
+      for (let k = first; k < end; k += 1) {
+        const i = this.#order[k]!;
+        const count = this.#visits.length / VISIT_FIELDS;
+        if (count > 0) {
+          const adds =
+            VISIT_FIELDS * NUMBER_BYTES +
+            this.#cost(code[i]!) +
+            this.#cost(ip[i]!) +
+            this.#cost(userAgent[i]!) +
+            this.#cost(referer[i]!) +
+            this.#cost(country[i]!);
+          if (count >= maxVisits || this.#bytes + adds > maxBytes) {
+            records.push(this.#close(s));
+            this.#open();
+          }
         }
+        if (this.#visits.length === 0) this.#since = at[i]!;
+        this.#bytes += VISIT_FIELDS * NUMBER_BYTES;
+        this.#visits.push(
+          this.#id(code[i]!),
+          at[i]! - this.#since,
+          this.#id(ip[i]!),
+          this.#id(userAgent[i]!),
+          this.#id(referer[i]!),
+          country[i]! < 0 ? -1 : this.#id(country[i]!),
+          1,
+        );
       }
-      if (visits.length === 0) since = at[i]!;
-      bytes += VISIT_FIELDS * NUMBER_BYTES;
-      visits.push(
-        id(code[i]!),
-        at[i]! - since,
-        id(ip[i]!),
-        id(userAgent[i]!),
-        id(referer[i]!),
-        country[i]! < 0 ? -1 : id(country[i]!),
-        1,
-      );
+      records.push(this.#close(s));
     }
-    close(s);
+    return records;
   }
-  return records;
+
+  #open(): void {
+    this.#event += 1;
+    this.#strings = [];
+    this.#visits = [];
+    this.#bytes = ENVELOPE_BYTES;
+  }
+
+  #close(shard: number): EventRecord {
+    const data: ClickEventData = {
+      since: this.#since,
+      strings: this.#strings,
+      visits: this.#visits,
+    };
+    return encodeEvent(envelope(CLICKS_EVENT, CLICKS_SCHEMA_VERSION, `shard-${shard}`, data));
+  }
+
+  /** What a string adds to the open event, at most. */
+  #cost(index: number): number {
+    return index < 0 || this.#stamp[index] === this.#event ? 0 : stringBytes(this.#table[index]!);
+  }
+
+  #id(index: number): number {
+    if (this.#stamp[index] !== this.#event) {
+      this.#stamp[index] = this.#event;
+      this.#local[index] = this.#strings.push(this.#table[index]!) - 1;
+      this.#bytes += stringBytes(this.#table[index]!);
+    }
+    return this.#local[index]!;
+  }
 }
 
 /**

@@ -232,6 +232,36 @@ describe('ClickBuffer', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   });
 
+  it('keeps the clicks that come while a flush is under way for the next one', async () => {
+    const log = new MemoryEventLog();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const publish = log.publish.bind(log);
+    let calls = 0;
+    log.publish = async (topic, records, options) => {
+      calls += 1;
+      if (calls === 1) await held;
+      await publish(topic, records, options);
+    };
+    const buffer = new ClickBuffer({ log, logger, flushSize: 1_000_000, flushMs: 60_000 });
+    for (let i = 0; i < 3000; i += 1) buffer.push(raw({ code: `a${i % 50}`, at: 1 }));
+    const first = buffer.flush();
+    // Pushed while the first flush encodes (it yields between slices) and then waits on Kafka.
+    for (let i = 0; i < 2000; i += 1) {
+      buffer.push(raw({ code: `b${i % 50}`, at: 2 }));
+      if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(buffer.size).toBe(2000);
+    release();
+    await first;
+    await buffer.close();
+
+    const visits = (await drain(log)).flatMap((e) => e.visits);
+    expect(visits).toHaveLength(5000);
+    expect(visits.filter((v) => v.at === 1 && v.code.startsWith('a'))).toHaveLength(3000);
+    expect(visits.filter((v) => v.at === 2 && v.code.startsWith('b'))).toHaveLength(2000);
+  });
+
   it('drops and counts new clicks past its bound while Kafka is unreachable', async () => {
     const log = new MemoryEventLog();
     log.publish = () => Promise.reject(new Error('broker down'));
