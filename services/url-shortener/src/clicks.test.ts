@@ -262,6 +262,54 @@ describe('ClickBuffer', () => {
     expect(visits.filter((v) => v.at === 2 && v.code.startsWith('b'))).toHaveLength(2000);
   });
 
+  it('bounds the bytes it holds while Kafka is unreachable, whatever the clicks name', async () => {
+    const log = new MemoryEventLog();
+    let kafka: 'down' | 'slow' | 'up' = 'down';
+    let answer = () => {};
+    const publish = log.publish.bind(log);
+    log.publish = async (topic, records, options) => {
+      if (kafka === 'slow') await new Promise<void>((resolve) => (answer = resolve));
+      if (kafka !== 'up') throw new Error('broker down');
+      await publish(topic, records, options);
+    };
+    let dropped = 0;
+    const maxBytes = 1024 * 1024;
+    const buffer = new ClickBuffer({
+      log,
+      logger,
+      flushSize: 10_000_000,
+      flushMs: 60_000,
+      maxBytes,
+      onDrop: (count) => (dropped += count),
+    });
+    // Every click a new 500-character agent, as a flood of made-up ones would be.
+    const agent = (i: number) => `${String(i).padStart(8, '0')}${'x'.repeat(492)}`;
+    for (let i = 0; i < 5000; i += 1) buffer.push(raw({ code: `c${i % 10}`, userAgent: agent(i) }));
+    const kept = buffer.size;
+    expect(kept).toBeGreaterThan(1900);
+    expect(kept * 500).toBeLessThanOrEqual(maxBytes + 1000);
+    expect(dropped).toBe(5000 - kept);
+
+    // While a flush waits on Kafka, and after it failed, its bytes still count.
+    kafka = 'slow';
+    const flushed = buffer.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 100; i += 1) buffer.push(raw({ userAgent: agent(10_000 + i) }));
+    expect(buffer.size).toBe(0);
+    answer();
+    await flushed;
+    for (let i = 0; i < 100; i += 1) buffer.push(raw({ userAgent: agent(20_000 + i) }));
+    expect(buffer.size).toBe(kept);
+    expect(dropped).toBe(5200 - kept);
+
+    kafka = 'up';
+    await buffer.flush();
+    buffer.push(raw({ userAgent: agent(30_000) }));
+    expect(buffer.size).toBe(1);
+    await buffer.close();
+    expect(clicksIn(await drain(log))).toBe(kept + 1);
+  });
+
   it('drops and counts new clicks past its bound while Kafka is unreachable', async () => {
     const log = new MemoryEventLog();
     log.publish = () => Promise.reject(new Error('broker down'));

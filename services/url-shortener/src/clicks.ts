@@ -21,8 +21,14 @@ export interface RawClick {
   country?: string;
 }
 
-/** Clicks kept while Kafka is unreachable, about 60 bytes each; past it, new clicks are dropped. */
+/**
+ * What a buffer keeps while Kafka is unreachable: clicks (28 bytes each in the
+ * arrays, about as much again as events) and bytes of their strings and
+ * unsent events, which distinct agents and referrers of up to 512 characters
+ * would otherwise grow to half a gigabyte. Past either, new clicks are dropped.
+ */
 export const MAX_BUFFERED_CLICKS = 500_000;
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const MAX_VISITS_PER_EVENT = 20_000;
 /** Shards encoded between two turns of the event loop: a 20,000-click flush blocks it for 8 slices of about 0.5 ms. */
 const SHARDS_PER_SLICE = 8;
@@ -36,6 +42,7 @@ export const MAX_PUBLISH_BYTES = 128 * 1024;
 interface Unsent {
   records: EventRecord[];
   clicks: number;
+  bytes: number;
 }
 
 /**
@@ -56,13 +63,18 @@ export class ClickBuffer {
   readonly #onDrop: (count: number) => void;
   #strings: string[] = [];
   #ids = new Map<string, number>();
+  /** Characters of the strings in the table: a byte each, as headers are Latin-1. */
+  #tableBytes = 0;
   #columns = new Columns(1024);
   /** The other set of columns, free while no flush is encoding it. */
   #spare: Columns | undefined;
-  #unsent: Unsent = { records: [], clicks: 0 };
+  #unsent: Unsent = { records: [], clicks: 0, bytes: 0 };
   #flushing: Promise<void> | undefined;
-  /** Clicks of the flush under way, being encoded or published. */
+  /** Clicks and bytes of the flush under way, being encoded or published. */
   #inFlight = 0;
+  #inFlightBytes = 0;
+  readonly #maxClicks: number;
+  readonly #maxBytes: number;
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: {
@@ -71,8 +83,13 @@ export class ClickBuffer {
     flushSize: number;
     flushMs: number;
     onDrop?: (count: number) => void;
+    /** Bounds while Kafka is unreachable; MAX_BUFFERED_CLICKS and MAX_BUFFERED_BYTES by default. */
+    maxClicks?: number;
+    maxBytes?: number;
   }) {
     this.#log = options.log;
+    this.#maxClicks = options.maxClicks ?? MAX_BUFFERED_CLICKS;
+    this.#maxBytes = options.maxBytes ?? MAX_BUFFERED_BYTES;
     this.#logger = options.logger;
     this.#flushSize = options.flushSize;
     this.#onDrop = options.onDrop ?? (() => undefined);
@@ -81,7 +98,9 @@ export class ClickBuffer {
   }
 
   push(click: RawClick): void {
-    if (this.#columns.length + this.#unsent.clicks + this.#inFlight >= MAX_BUFFERED_CLICKS) {
+    const clicks = this.#columns.length + this.#unsent.clicks + this.#inFlight;
+    const bytes = this.#tableBytes + this.#unsent.bytes + this.#inFlightBytes;
+    if (clicks >= this.#maxClicks || bytes >= this.#maxBytes) {
       this.#onDrop(1);
       return;
     }
@@ -138,6 +157,7 @@ export class ClickBuffer {
     if (id === undefined) {
       id = this.#strings.push(value) - 1;
       this.#ids.set(value, id);
+      this.#tableBytes += value.length;
     }
     return id;
   }
@@ -148,7 +168,7 @@ export class ClickBuffer {
    * part of the failed publish did reach the log.
    */
   async #publish(): Promise<void> {
-    const { records, clicks: unsentClicks } = this.#unsent;
+    const { records, clicks: unsentClicks, bytes: unsentBytes } = this.#unsent;
     const columns = this.#columns;
     const clicks = unsentClicks + columns.length;
     if (clicks === 0) return;
@@ -159,10 +179,12 @@ export class ClickBuffer {
     });
     this.#columns = this.#spare ?? new Columns(columns.capacity);
     this.#spare = undefined;
+    this.#inFlight = clicks;
+    this.#inFlightBytes = unsentBytes + this.#tableBytes;
     this.#strings = [];
     this.#ids = new Map();
-    this.#unsent = { records: [], clicks: 0 };
-    this.#inFlight = clicks;
+    this.#tableBytes = 0;
+    this.#unsent = { records: [], clicks: 0, bytes: 0 };
     try {
       // A slice of shards at a time, letting requests in between.
       for (let from = 0; from < CLICK_SHARDS; from += SHARDS_PER_SLICE) {
@@ -176,9 +198,11 @@ export class ClickBuffer {
       }
     } catch (error) {
       this.#logger.warn({ err: error, clicks }, 'click publish failed, kept for retry');
-      this.#unsent = { records, clicks };
+      const bytes = records.reduce((sum, record) => sum + record.value.length, 0);
+      this.#unsent = { records, clicks, bytes };
     } finally {
       this.#inFlight = 0;
+      this.#inFlightBytes = 0;
     }
   }
 }
