@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { eventLogContract } from '../src/testing/event-log.contract.ts';
@@ -83,4 +85,32 @@ describe('kafka event log when the client gives up', () => {
     expect((await stopped).message).toBe('cannot go on');
     expect(handled).toBe(1);
   }, 60_000);
+});
+
+describe('kafkajs on Node 24', () => {
+  it("drops kafkajs's negative-timer warning and no other", () => {
+    const module = new URL('../src/ports/event-log/kafka-event-log.ts', import.meta.url).href;
+    const script = `
+      import { pino } from 'pino';
+      import { KafkaEventLog } from ${JSON.stringify(module)};
+      const log = new KafkaEventLog({
+        brokers: ${JSON.stringify(serverAddress('KAFKA_BROKERS').split(','))},
+        clientId: 'warning-test',
+        logger: pino({ level: 'fatal' }),
+      });
+      await log.createTopic('warning-test', { partitions: 1 });
+      await log.publish('warning-test', [{ key: 'k', value: Buffer.from('v') }]);
+      await log.close();
+      // Node warns of a negative timer once a process: the same warning from elsewhere.
+      process.emitWarning('-5 is a negative number.', 'TimeoutNegativeWarning');
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(0);
+    expect(run.stderr.match(/TimeoutNegativeWarning/g)).toEqual(['TimeoutNegativeWarning']);
+    expect(run.stderr).toContain('-5 is a negative number');
+  }, 70_000);
 });

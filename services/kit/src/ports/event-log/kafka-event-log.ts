@@ -25,6 +25,26 @@ export interface KafkaOptions {
   prefix?: string;
 }
 
+/**
+ * kafkajs 2.2.4's request queue, before any throttling, sets a timer for
+ * `throttledUntil - Date.now()`, a large negative delay that Node 24 clamps to
+ * 1 ms and reports as a TimeoutNegativeWarning (kafkajs#1751, fixed in no
+ * release). Nothing a user can act on, so that warning is dropped when it comes
+ * from that queue; every other warning passes.
+ */
+let kafkajsTimerWarningQuiet = false;
+function quietKafkajsTimerWarning(): void {
+  if (kafkajsTimerWarningQuiet) return;
+  kafkajsTimerWarningQuiet = true;
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string })?.type;
+    const fromQueue = () => new Error().stack?.includes('kafkajs/src/network/requestQueue');
+    if (type === 'TimeoutNegativeWarning' && fromQueue()) return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 /** The event-log port on Kafka through kafkajs. */
 export class KafkaEventLog implements EventLog {
   /**
@@ -41,6 +61,7 @@ export class KafkaEventLog implements EventLog {
   readonly #log: Logger;
 
   constructor(options: KafkaOptions) {
+    quietKafkajsTimerWarning();
     this.#options = options;
     this.incarnation = options.prefix ? `kafka/${options.prefix}` : 'kafka';
     const log = options.logger.child({ component: 'kafkajs' });
