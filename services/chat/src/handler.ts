@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AppError, type Logger } from '@platform/kit';
@@ -188,29 +188,44 @@ export class ConnectionPlane {
     socket.on('error', () => socket.destroy());
     void this.#upgrade(req, socket, head).catch((error: unknown) => {
       this.#deps.logger.error({ err: error }, 'upgrade failed');
-      refuse(socket, 500, 'Internal Server Error');
+      refuse(socket, 500, { code: 'internal', message: 'the upgrade failed' });
     });
   };
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { options, tokens, metrics } = this.#deps;
-    const no = (status: number, text: string, reason: string) => {
+    const no = (status: number, reason: string, error: UpgradeError, headers = {}) => {
       metrics.refusedUpgrades.labels(reason).inc();
-      refuse(socket, status, text);
+      refuse(socket, status, error, headers);
     };
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== WS_PATH) return no(404, 'Not Found', 'path');
+    if (path !== WS_PATH) return no(404, 'path', { code: 'not_found', message: `only ${WS_PATH}` });
     if (!this.#accepting || this.size >= options.maxConnections) {
-      return no(503, 'Service Unavailable', 'unavailable');
+      return no(503, 'unavailable', {
+        code: 'unavailable',
+        message: 'this handler takes no more connections, try another',
+      });
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !options.allowedOrigins.includes(origin)) {
-      return no(403, 'Forbidden', 'origin');
+      return no(403, 'origin', {
+        code: 'origin_not_allowed',
+        message: 'this Origin is not allowed',
+      });
     }
     const token = bearerToken(req);
     const user = token === undefined ? undefined : await tokens.verify(token);
-    if (user === undefined) return no(401, 'Unauthorized', 'token');
-    if (this.#atUserLimit(user)) return no(429, 'Too Many Requests', 'user_limit');
+    if (user === undefined) {
+      // RFC 6750: a presented token that failed is an invalid_token; none at all names no error.
+      const challenge = token === undefined ? 'Bearer realm="chat"' : INVALID_TOKEN;
+      return no(401, 'token', unauthenticated(token), { 'WWW-Authenticate': challenge });
+    }
+    if (this.#atUserLimit(user)) {
+      return no(429, 'user_limit', {
+        code: 'too_many_connections',
+        message: 'this user holds as many connections as it may',
+      });
+    }
 
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, user));
   }
@@ -307,8 +322,41 @@ export class ConnectionPlane {
 const connections = new WeakMap<WebSocket, Connection>();
 const connectionOf = (ws: WebSocket) => connections.get(ws);
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+interface UpgradeError {
+  code: string;
+  message: string;
+}
+
+const INVALID_TOKEN =
+  'Bearer realm="chat", error="invalid_token", error_description="expired, forged or malformed"';
+
+function unauthenticated(token: string | undefined): UpgradeError {
+  return {
+    code: 'unauthenticated',
+    message:
+      token === undefined
+        ? 'a bearer token is required (Authorization header, bearer.<token> subprotocol or ' +
+          'access_token parameter)'
+        : 'the token is expired, forged or malformed: sign in again',
+  };
+}
+
+/** Answers an upgrade with plain HTTP: the status and the platform's JSON error body. */
+function refuse(
+  socket: Duplex,
+  status: number,
+  error: UpgradeError,
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify({ error });
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
 type MessageEvent = { type: 'message' } & ChatMessage;

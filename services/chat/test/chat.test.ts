@@ -1,7 +1,15 @@
 import { SignJWT } from 'jose';
 import { directConversationId } from '../src/domain/conversation.ts';
 import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
-import { ChatClient, get, post, signUp, upgradeStatus, type Account } from './client.ts';
+import {
+  ChatClient,
+  get,
+  post,
+  signUp,
+  upgradeRefusal,
+  upgradeStatus,
+  type Account,
+} from './client.ts';
 import { startSystem, unique, type ChatSystem, type Servers } from './system.ts';
 
 describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers', (servers) => {
@@ -366,6 +374,17 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(await upgradeStatus(wsA)).toBe(401);
     expect(await upgradeStatus(wsA, { headers: { authorization: `Bearer ${forged}` } })).toBe(401);
     expect(await upgradeStatus(wsA, { headers: { authorization: 'Bearer x.y.z' } })).toBe(401);
+    // A refusal says why, in the platform's error body, with an RFC 6750 challenge.
+    const missing = await upgradeRefusal(wsA);
+    expect(missing.body).toEqual({ error: expect.objectContaining({ code: 'unauthenticated' }) });
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="chat"');
+    const bad = await upgradeRefusal(wsA, { headers: { authorization: `Bearer ${forged}` } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect((bad.body as { error: { message: string } }).error.message).toContain('expired');
+    expect((await upgradeRefusal(`${wsA.replace(/\/ws$/, '')}/elsewhere`)).body).toEqual({
+      error: expect.objectContaining({ code: 'not_found' }),
+    });
     const bearer = { authorization: `Bearer ${hal!.token}` };
     expect(await upgradeStatus(wsA, { headers: bearer, origin: 'https://evil.example' })).toBe(403);
     expect(await upgradeStatus(wsA, { headers: bearer, origin: 'https://chat.example' })).toBe(101);

@@ -181,6 +181,30 @@ function stripType(event: { type: 'message' } & ChatMessage): ChatMessage {
 }
 
 /** The upgrade's HTTP status when refused, or 101. */
+/** A refused upgrade's status, headers and JSON body (an open one is status 101, no body). */
+export function upgradeRefusal(
+  wsUrl: string,
+  options: { headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, [], { headers: options.headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve({ status: 101, headers: {}, body: undefined });
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) });
+      });
+      res.on('error', reject);
+    });
+    ws.once('error', reject);
+  });
+}
+
 export function upgradeStatus(
   wsUrl: string,
   options: { headers?: Record<string, string>; origin?: string; protocols?: string[] } = {},
