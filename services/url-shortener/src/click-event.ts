@@ -4,19 +4,23 @@ import { decodeEvent, encodeEvent, envelope, type EventRecord } from '@platform/
  * The wire format of click events: what the API publishes and the aggregator
  * reads, in the platform's envelope on the topic below.
  *
- * Version 2 (written): the visits of the codes of one shard in one event,
- * every string once. Version 1 (one event per code, every visit spelled out)
- * is no longer written but still read, so events an older API published are
- * counted after an upgrade.
+ * Version 2 (written): clicks of the codes of one shard, every string of an
+ * event once; a shard with many clicks in a flush takes several events.
+ * Version 1 (one event per code, every visit spelled out) is no longer written
+ * but still read, so events an older API published are counted after an
+ * upgrade.
  */
 export const CLICKS_TOPIC = 'url-shortener.clicks';
 export const CLICKS_EVENT = 'url-shortener.clicks';
 export const CLICKS_SCHEMA_VERSION = 2;
 
-/** Identical visits of one code in one minute, folded into a count. */
+/**
+ * A click, or identical clicks of one code in one minute folded into a count
+ * by a producer that folds (version 1 did; the API's version 2 writes 1).
+ */
 export interface Visit {
   code: string;
-  /** Epoch milliseconds of the first of the visits. */
+  /** Epoch milliseconds (of the first, when folded). */
   at: number;
   ip: string;
   userAgent: string;
@@ -48,8 +52,10 @@ export const VISIT_FIELDS = 7;
 
 /**
  * Codes are spread over this many shards, each published under its own key,
- * so a code's events always land on one partition and one aggregator owns its
- * rows: two aggregators never update one count at once.
+ * so a code's version 2 events always land on one partition and one
+ * aggregator owns its rows. (While version 1 events of a code, keyed by the
+ * code, are still on the log after an upgrade, two aggregators may update its
+ * rows at once: counts stay right, in transactions, but may wait on locks.)
  */
 export const CLICK_SHARDS = 64;
 
@@ -72,7 +78,10 @@ const ENVELOPE_BYTES = 512;
 const NUMBER_BYTES = 18;
 const stringBytes = (value: string) => 6 * value.length + 3;
 
-/** Clicks as columns, one entry per click: strings by their index in a table, country -1 for none. */
+/**
+ * Clicks as columns, one entry per click: strings by their index in a table,
+ * country -1 for none.
+ */
 export interface ClickColumns {
   length: number;
   code: Int32Array;
@@ -83,38 +92,44 @@ export interface ClickColumns {
   country: Int32Array;
 }
 
+/** An event and the clicks it carries. */
+export interface EncodedEvent {
+  record: EventRecord;
+  clicks: number;
+}
+
 /**
  * The events for a set of clicks, shard by shard, each event with a table of
  * the strings its visits name. An event is closed before its JSON could pass
- * `maxBytes` (bounded from the lengths of its strings, not measured) or once
- * it holds `maxVisits`. It runs on the API's event loop, so it sticks to typed
- * arrays, and encodes a range of shards at a time so that the caller can let
- * requests in between.
+ * `maxBytes`, a bound worked out from the lengths of its strings, not
+ * measured (so at most about 1,000 clicks an event of 128 KB). It runs on
+ * the API's event loop, so it sticks to typed arrays and encodes a budget of
+ * clicks a call, picking up where the last call stopped: the caller lets
+ * requests in between, however the clicks fall into shards.
  */
 export class ClickEventEncoder {
   readonly #clicks: ClickColumns;
   readonly #table: readonly string[];
-  readonly #limits: { maxBytes: number; maxVisits: number };
+  readonly #maxBytes: number;
   /** The clicks in shard order; shard s holds order[starts[s]] to order[starts[s + 1] - 1]. */
   readonly #order: Int32Array;
   readonly #starts: Int32Array;
   /** A string's index in the open event's table, valid while its stamp is the event's. */
   readonly #local: Int32Array;
   readonly #stamp: Int32Array;
+  /** Where the next call picks up: a position in #order, and the open event's shard. */
+  #next = 0;
+  #shard = -1;
   #event = 0;
   #strings: string[] = [];
   #visits: number[] = [];
   #since = 0;
   #bytes = 0;
 
-  constructor(
-    clicks: ClickColumns,
-    table: readonly string[],
-    limits: { maxBytes: number; maxVisits: number },
-  ) {
+  constructor(clicks: ClickColumns, table: readonly string[], limits: { maxBytes: number }) {
     this.#clicks = clicks;
     this.#table = table;
-    this.#limits = limits;
+    this.#maxBytes = limits.maxBytes;
     // A counting sort: clicks per shard, then each placed after its shard's start.
     const { length, code } = clicks;
     const shardOfCode = new Int32Array(table.length).fill(-1);
@@ -136,62 +151,66 @@ export class ClickEventEncoder {
     this.#stamp = new Int32Array(table.length);
   }
 
-  /** The events of shards from to to - 1 (all of them by default). */
-  encode(from = 0, to = CLICK_SHARDS): EventRecord[] {
-    const { code, at, ip, userAgent, referer, country } = this.#clicks;
-    const { maxBytes, maxVisits } = this.#limits;
-    const records: EventRecord[] = [];
-    for (let s = from; s < Math.min(to, CLICK_SHARDS); s += 1) {
-      const [first, end] = [this.#starts[s]!, this.#starts[s + 1]!];
-      if (first === end) continue;
-      this.#open();
-      for (let k = first; k < end; k += 1) {
-        const i = this.#order[k]!;
-        const count = this.#visits.length / VISIT_FIELDS;
-        if (count > 0) {
-          const adds =
-            VISIT_FIELDS * NUMBER_BYTES +
-            this.#cost(code[i]!) +
-            this.#cost(ip[i]!) +
-            this.#cost(userAgent[i]!) +
-            this.#cost(referer[i]!) +
-            this.#cost(country[i]!);
-          if (count >= maxVisits || this.#bytes + adds > maxBytes) {
-            records.push(this.#close(s));
-            this.#open();
-          }
-        }
-        if (this.#visits.length === 0) this.#since = at[i]!;
-        this.#bytes += VISIT_FIELDS * NUMBER_BYTES;
-        this.#visits.push(
-          this.#id(code[i]!),
-          at[i]! - this.#since,
-          this.#id(ip[i]!),
-          this.#id(userAgent[i]!),
-          this.#id(referer[i]!),
-          country[i]! < 0 ? -1 : this.#id(country[i]!),
-          1,
-        );
-      }
-      records.push(this.#close(s));
-    }
-    return records;
+  /** Every click encoded. */
+  get done(): boolean {
+    return this.#next >= this.#clicks.length;
   }
 
-  #open(): void {
+  /** The events completed by encoding up to `budget` more clicks (all of them by default). */
+  encode(budget = Infinity): EncodedEvent[] {
+    const { code, at, ip, userAgent, referer, country } = this.#clicks;
+    const events: EncodedEvent[] = [];
+    const end = Math.min(this.#clicks.length, this.#next + budget);
+    for (; this.#next < end; this.#next += 1) {
+      const i = this.#order[this.#next]!;
+      // The first click of a shard: close the last shard's open event.
+      while (this.#next >= this.#starts[this.#shard + 1]!) {
+        if (this.#visits.length > 0) events.push(this.#close());
+        this.#shard += 1;
+      }
+      if (this.#visits.length > 0) {
+        const adds =
+          VISIT_FIELDS * NUMBER_BYTES +
+          this.#cost(code[i]!) +
+          this.#cost(ip[i]!) +
+          this.#cost(userAgent[i]!) +
+          this.#cost(referer[i]!) +
+          this.#cost(country[i]!);
+        if (this.#bytes + adds > this.#maxBytes) events.push(this.#close());
+      }
+      if (this.#visits.length === 0) this.#open(at[i]!);
+      this.#bytes += VISIT_FIELDS * NUMBER_BYTES;
+      this.#visits.push(
+        this.#id(code[i]!),
+        at[i]! - this.#since,
+        this.#id(ip[i]!),
+        this.#id(userAgent[i]!),
+        this.#id(referer[i]!),
+        country[i]! < 0 ? -1 : this.#id(country[i]!),
+        1,
+      );
+    }
+    if (this.done && this.#visits.length > 0) events.push(this.#close());
+    return events;
+  }
+
+  #open(since: number): void {
     this.#event += 1;
-    this.#strings = [];
-    this.#visits = [];
+    this.#since = since;
     this.#bytes = ENVELOPE_BYTES;
   }
 
-  #close(shard: number): EventRecord {
+  #close(): EncodedEvent {
     const data: ClickEventData = {
       since: this.#since,
       strings: this.#strings,
       visits: this.#visits,
     };
-    return encodeEvent(envelope(CLICKS_EVENT, CLICKS_SCHEMA_VERSION, `shard-${shard}`, data));
+    const event = envelope(CLICKS_EVENT, CLICKS_SCHEMA_VERSION, `shard-${this.#shard}`, data);
+    const clicks = this.#visits.length / VISIT_FIELDS;
+    this.#strings = [];
+    this.#visits = [];
+    return { record: encodeEvent(event), clicks };
   }
 
   /** What a string adds to the open event, at most. */
@@ -243,24 +262,21 @@ function readVersion2({ since, strings, visits }: ClickEventData): Visit[] | und
     Number.isInteger(index) && index! >= 0 && index! < strings.length ? strings[index!] : undefined;
   const read: Visit[] = [];
   for (let i = 0; i < visits.length; i += VISIT_FIELDS) {
-    const [code, offset, ip, userAgent, referer, country, count] = visits.slice(
-      i,
-      i + VISIT_FIELDS,
-    );
+    const offset = visits[i + 1];
+    const count = visits[i + 6];
+    const country = visits[i + 5] === -1 ? '' : string(visits[i + 5]);
     const visit = {
-      code: string(code),
+      code: string(visits[i]),
       at: since + offset!,
-      ip: string(ip),
-      userAgent: string(userAgent),
-      referer: string(referer),
+      ip: string(visits[i + 2]),
+      userAgent: string(visits[i + 3]),
+      referer: string(visits[i + 4]),
       count: count!,
     };
-    const countryName = country === -1 ? '' : string(country);
-    if (!Number.isSafeInteger(visit.at) || !Number.isInteger(count) || count! <= 0) {
-      return undefined;
-    }
-    if (!isVisit(visit) || countryName === undefined) return undefined;
-    read.push(countryName ? { ...visit, country: countryName } : visit);
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(visit.at)) return undefined;
+    if (!Number.isSafeInteger(count) || count! <= 0) return undefined;
+    if (!isVisit(visit) || country === undefined) return undefined;
+    read.push(country ? { ...visit, country } : visit);
   }
   return read;
 }
@@ -271,8 +287,8 @@ function readVersion1({ code, visits }: ClickEventDataV1): Visit[] | undefined {
   const valid = read.every(
     (v) =>
       isVisit(v) &&
-      typeof v.at === 'number' &&
-      Number.isInteger(v.count) &&
+      Number.isSafeInteger(v.at) &&
+      Number.isSafeInteger(v.count) &&
       v.count > 0 &&
       (v.country === undefined || typeof v.country === 'string'),
   );

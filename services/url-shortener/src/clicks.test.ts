@@ -174,7 +174,7 @@ describe('ClickBuffer', () => {
     expect(new Set(events.flatMap((e) => e.visits.map((v) => v.userAgent))).size).toBe(20_000);
   });
 
-  it('sends a repeated user agent once a flush, not once a click', async () => {
+  it('sends a repeated user agent once an event, not once a click', async () => {
     const log = new MemoryEventLog();
     let published = 0;
     const publish = log.publish.bind(log);
@@ -230,6 +230,32 @@ describe('ClickBuffer', () => {
     const events = await drain(log);
     expect(clicksIn(events)).toBe(3);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  });
+
+  it('sends again only the events a failed publish did not get onto the log', async () => {
+    const log = new MemoryEventLog();
+    const publish = log.publish.bind(log);
+    let calls = 0;
+    log.publish = async (topic, records, options) => {
+      calls += 1;
+      if (calls === 2) throw new Error('broker down');
+      await publish(topic, records, options);
+    };
+    const buffer = new ClickBuffer({ log, logger, flushSize: 10_000_000, flushMs: 60_000 });
+    const agent = 'Mozilla/5.0 '.repeat(40);
+    for (let i = 0; i < 20_000; i += 1) {
+      buffer.push(raw({ code: `c${i % 1000}`, userAgent: `${agent}${i}` }));
+    }
+    await buffer.flush(); // the first part reaches the log, the second fails
+    const kept = buffer.size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(20_000);
+    await buffer.close();
+
+    const events = await drain(log);
+    expect(clicksIn(events)).toBe(20_000);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(calls).toBeGreaterThan(3);
   });
 
   it('keeps the clicks that come while a flush is under way for the next one', async () => {

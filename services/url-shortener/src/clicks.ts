@@ -1,11 +1,11 @@
 import { setImmediate } from 'node:timers/promises';
 import Bowser from 'bowser';
-import type { EventLog, EventRecord, Logger } from '@platform/kit';
+import type { EventLog, Logger } from '@platform/kit';
 import {
   CLICKS_TOPIC,
-  CLICK_SHARDS,
   ClickEventEncoder,
   type ClickColumns,
+  type EncodedEvent,
   type Visit,
 } from './click-event.ts';
 import type { Click } from './store/click-stats.store.ts';
@@ -23,15 +23,15 @@ export interface RawClick {
 
 /**
  * What a buffer keeps while Kafka is unreachable: clicks (28 bytes each in the
- * arrays, about as much again as events) and bytes of their strings and
- * unsent events, which distinct agents and referrers of up to 512 characters
- * would otherwise grow to half a gigabyte. Past either, new clicks are dropped.
+ * arrays) and, about, bytes: the characters of the table's strings and the
+ * bytes of encoded, unsent events, which distinct agents and referrers of up
+ * to 512 characters would otherwise grow to half a gigabyte. Past either, new
+ * clicks are dropped.
  */
 export const MAX_BUFFERED_CLICKS = 500_000;
 export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-const MAX_VISITS_PER_EVENT = 20_000;
-/** Shards encoded between two turns of the event loop: a 20,000-click flush blocks it for 8 slices of about 0.5 ms. */
-const SHARDS_PER_SLICE = 8;
+/** Clicks encoded between two turns of the event loop, about 0.5 ms of work. */
+const CLICKS_PER_SLICE = 2500;
 /**
  * Kafka's 1 MB limit holds for a partition's whole record batch in one
  * produce request, so a flush of many events is sent in parts, and no event
@@ -40,7 +40,7 @@ const SHARDS_PER_SLICE = 8;
 export const MAX_PUBLISH_BYTES = 128 * 1024;
 
 interface Unsent {
-  records: EventRecord[];
+  events: EncodedEvent[];
   clicks: number;
   bytes: number;
 }
@@ -51,10 +51,10 @@ interface Unsent {
  * and stores: its strings are kept once in a table, the click as their
  * indexes in typed arrays, and nothing is folded here (the aggregator adds
  * counts up anyway). Each event carries the clicks of many codes with every
- * string once (click-event.ts): a user agent is sent once a flush, not once a
- * click, which keeps the producer's cost, mostly per byte, small. A failed
- * publish keeps its events for the next try; past a bound, new clicks are
- * dropped and counted.
+ * string once (click-event.ts): a user agent is sent once an event, not once
+ * a click, which keeps the producer's cost, mostly per byte, small. Events
+ * that a failed publish did not get onto the log are kept for the next try;
+ * past a bound, new clicks are dropped and counted.
  */
 export class ClickBuffer {
   readonly #log: EventLog;
@@ -68,7 +68,7 @@ export class ClickBuffer {
   #columns = new Columns(1024);
   /** The other set of columns, free while no flush is encoding it. */
   #spare: Columns | undefined;
-  #unsent: Unsent = { records: [], clicks: 0, bytes: 0 };
+  #unsent: Unsent = { events: [], clicks: 0, bytes: 0 };
   #flushing: Promise<void> | undefined;
   /** Clicks and bytes of the flush under way, being encoded or published. */
   #inFlight = 0;
@@ -117,7 +117,7 @@ export class ClickBuffer {
     if (columns.length >= this.#flushSize) void this.flush();
   }
 
-  /** Clicks not yet on the log. */
+  /** Clicks waiting for a flush, and of failed ones; not those of the flush under way. */
   get size(): number {
     return this.#columns.length + this.#unsent.clicks;
   }
@@ -163,43 +163,59 @@ export class ClickBuffer {
   }
 
   /**
-   * Publishes the events of a failed publish, then everything buffered. A
-   * retried event keeps its id, so the aggregator counts it once even when
-   * part of the failed publish did reach the log.
+   * Publishes the events a failed flush kept, then everything buffered. An
+   * event kept keeps its id, so the aggregator counts it once even if a
+   * publish that failed did get it onto the log.
    */
   async #publish(): Promise<void> {
-    const { records, clicks: unsentClicks, bytes: unsentBytes } = this.#unsent;
+    const unsent = this.#unsent;
     const columns = this.#columns;
-    const clicks = unsentClicks + columns.length;
+    const clicks = unsent.clicks + columns.length;
     if (clicks === 0) return;
     // Clicks from now on go to the other set of columns while these are sent.
-    const encoder = new ClickEventEncoder(columns, this.#strings, {
-      maxBytes: MAX_PUBLISH_BYTES,
-      maxVisits: MAX_VISITS_PER_EVENT,
-    });
+    const encoder = new ClickEventEncoder(columns, this.#strings, { maxBytes: MAX_PUBLISH_BYTES });
     this.#columns = this.#spare ?? new Columns(columns.capacity);
     this.#spare = undefined;
     this.#inFlight = clicks;
-    this.#inFlightBytes = unsentBytes + this.#tableBytes;
+    this.#inFlightBytes = unsent.bytes + this.#tableBytes;
     this.#strings = [];
     this.#ids = new Map();
     this.#tableBytes = 0;
-    this.#unsent = { records: [], clicks: 0, bytes: 0 };
+    this.#unsent = { events: [], clicks: 0, bytes: 0 };
+
+    const events = unsent.events;
     try {
-      // A slice of shards at a time, letting requests in between.
-      for (let from = 0; from < CLICK_SHARDS; from += SHARDS_PER_SLICE) {
-        records.push(...encoder.encode(from, from + SHARDS_PER_SLICE));
+      while (!encoder.done) {
+        const encoded = encoder.encode(CLICKS_PER_SLICE);
+        events.push(...encoded);
+        this.#inFlightBytes += encoded.reduce((sum, e) => sum + e.record.value.length, 0);
         await setImmediate();
       }
+    } catch (error) {
+      // A bug, not an outage: these clicks cannot be sent as they are.
+      const lost = columns.length;
+      this.#logger.error({ err: error, clicks: lost }, 'click events could not be built, lost');
+      events.length = 0;
+    } finally {
       columns.length = 0;
       this.#spare = columns;
-      for (const part of byteBounded(records, MAX_PUBLISH_BYTES)) {
-        await this.#log.publish(CLICKS_TOPIC, part);
+    }
+
+    let sent = 0;
+    try {
+      for (const part of byteBounded(events, MAX_PUBLISH_BYTES)) {
+        await this.#log.publish(
+          CLICKS_TOPIC,
+          part.map((e) => e.record),
+        );
+        sent += part.length;
       }
     } catch (error) {
-      this.#logger.warn({ err: error, clicks }, 'click publish failed, kept for retry');
-      const bytes = records.reduce((sum, record) => sum + record.value.length, 0);
-      this.#unsent = { records, clicks, bytes };
+      const kept = events.slice(sent);
+      const keptClicks = kept.reduce((sum, e) => sum + e.clicks, 0);
+      this.#logger.warn({ err: error, clicks: keptClicks }, 'click publish failed, kept for retry');
+      const bytes = kept.reduce((sum, e) => sum + e.record.value.length, 0);
+      this.#unsent = { events: kept, clicks: keptClicks, bytes };
     } finally {
       this.#inFlight = 0;
       this.#inFlightBytes = 0;
@@ -246,18 +262,19 @@ class Columns implements ClickColumns {
   }
 }
 
-/** Records in order, in parts of at most maxBytes of values (a larger record alone). */
-function* byteBounded(records: EventRecord[], maxBytes: number): Generator<EventRecord[]> {
-  let part: EventRecord[] = [];
+/** Events in order, in parts of at most maxBytes of values (a larger event alone). */
+function* byteBounded(events: EncodedEvent[], maxBytes: number): Generator<EncodedEvent[]> {
+  let part: EncodedEvent[] = [];
   let bytes = 0;
-  for (const record of records) {
-    if (part.length > 0 && bytes + record.value.length > maxBytes) {
+  for (const event of events) {
+    const size = event.record.value.length;
+    if (part.length > 0 && bytes + size > maxBytes) {
       yield part;
       part = [];
       bytes = 0;
     }
-    part.push(record);
-    bytes += record.value.length;
+    part.push(event);
+    bytes += size;
   }
   if (part.length > 0) yield part;
 }

@@ -41,6 +41,34 @@ describe('FastHistogram', () => {
     expect(samples(await ours.metrics())).toEqual(expected);
   });
 
+  it('shows a series once observed, and after a reset once observed again, as prom-client', async () => {
+    const theirs = new Registry();
+    const ours = new Registry();
+    const config = { name: 'h', help: 'h', labelNames, buckets };
+    const reference = new Histogram({ ...config, registers: [theirs] });
+    const fast = new FastHistogram({ ...config, registers: [ours] });
+    const same = async () =>
+      expect(samples(await ours.metrics())).toEqual(samples(await theirs.metrics()));
+    const a = { method: 'GET', status_code: '200' };
+    const b = { method: 'PUT', status_code: '204' };
+    const boundA = fast.labels(a);
+    reference.labels(a);
+    fast.labels(b);
+    await same();
+    reference.observe(a, 0.5);
+    boundA.observe(0.5);
+    reference.observe(b, 0.05);
+    fast.observe(b, 0.05);
+    await same();
+    theirs.resetMetrics();
+    ours.resetMetrics();
+    await same();
+    reference.observe(a, 2);
+    boundA.observe(2);
+    await same();
+    expect(samples(await ours.metrics()).get('h_count{method="GET",status_code="200"}')).toBe(1);
+  });
+
   it('hands out one child per label values, and reset zeroes it', async () => {
     const registry = new Registry();
     const fast = new FastHistogram({
@@ -63,9 +91,12 @@ describe('FastHistogram', () => {
     );
   });
 
-  it('refuses a missing label and a value that is not a finite number', () => {
+  it('refuses a missing or unknown label and a value that is not a finite number', () => {
     const fast = new FastHistogram({ name: 'h', help: 'h', labelNames, buckets, registers: [] });
     expect(() => fast.labels({ method: 'GET' } as never)).toThrow('label status_code has no value');
+    expect(() => fast.labels({ method: 'GET', status_code: 1, route: '/' } as never)).toThrow(
+      'no label route',
+    );
     expect(() => fast.observe({ method: 'GET', status_code: 200 }, NaN)).toThrow('finite');
   });
 });
