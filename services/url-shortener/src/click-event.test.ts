@@ -185,7 +185,8 @@ describe('shardOf', () => {
     for (let i = 0; i < 64_000; i += 1) counts[shardOf(`code${i}`)]! += 1;
     expect(Math.min(...counts)).toBeGreaterThan(800);
     expect(Math.max(...counts)).toBeLessThan(1200);
-    // FNV-1a of "abc1234" (0x7228bb23, worked out apart from this code): fixed, so processes and versions agree.
+    // FNV-1a of "abc1234" (0x7228bb23, worked out apart from this code): fixed, so
+    // processes and versions agree.
     expect(shardOf('abc1234')).toBe(0x7228bb23 % CLICK_SHARDS);
   });
 });

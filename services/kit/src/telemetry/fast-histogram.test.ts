@@ -41,7 +41,7 @@ describe('FastHistogram', () => {
     expect(samples(await ours.metrics())).toEqual(expected);
   });
 
-  it('shows a series once observed, and after a reset once observed again, as prom-client', async () => {
+  it('shows a series once observed, and after a reset once observed again', async () => {
     const theirs = new Registry();
     const ours = new Registry();
     const config = { name: 'h', help: 'h', labelNames, buckets };
