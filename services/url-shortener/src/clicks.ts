@@ -11,15 +11,7 @@ import {
 import type { Click } from './store/click-stats.store.ts';
 
 /** What the redirect path records; parsing waits for the aggregator, off the hot path. */
-export interface RawClick {
-  code: string;
-  at: number;
-  ip: string;
-  userAgent: string;
-  referer: string;
-  /** The edge's country header, when one is configured and present. */
-  country?: string;
-}
+export type RawClick = Omit<Visit, 'count'>;
 
 /**
  * What a buffer keeps while Kafka is unreachable: clicks (28 bytes each in the
