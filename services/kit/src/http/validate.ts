@@ -12,5 +12,17 @@ export function parseInput<S extends z.ZodType>(
 
   const issue = result.error.issues[0]!;
   const field = issue.path.length > 0 ? issue.path.join('.') : root;
-  throw invalidField(field, issue.message);
+  const twice = root === 'query' && repeated(issue, input);
+  throw invalidField(field, twice ? 'given more than once' : issue.message);
+}
+
+/**
+ * A query string that names a parameter twice arrives as an array, and zod
+ * would say "expected string, received array", which names neither cause.
+ */
+function repeated(issue: z.core.$ZodIssue, input: unknown): boolean {
+  if (issue.code !== 'invalid_type' || issue.expected === 'array') return false;
+  let value = input;
+  for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
+  return Array.isArray(value);
 }
