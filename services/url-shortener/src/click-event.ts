@@ -46,6 +46,15 @@ interface ClickEventDataV1 {
 
 export const VISIT_FIELDS = 7;
 
+/** What the redirect path takes for a code (api.ts), and so all a click can name. */
+const CODE = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * The most identical visits one visit folds: version 2 writes 1, version 1
+ * folded one client's visits to one code in a minute. Past it a record is
+ * garbage, and a batch's sum could pass both a safe integer and MySQL's BIGINT.
+ */
+export const MAX_VISIT_COUNT = 1_000_000;
+
 /**
  * Codes are spread over this many shards, each published under its own key,
  * so a code's events always land on one partition and one aggregator owns its
@@ -212,7 +221,9 @@ export class ClickEventEncoder {
 /**
  * The visits a record carries, or undefined when it is not a click event this
  * version understands or is malformed: such a record is skipped (and counted)
- * rather than retried forever, which would stop the partition behind it.
+ * rather than retried forever, which would stop the partition behind it. So
+ * a visit must also fit the aggregator's columns: a code as the redirect path
+ * takes one, a time and a count that are safe integers.
  */
 export function readClickEvent(record: {
   value: Buffer;
@@ -247,6 +258,7 @@ function readVersion2({ since, strings, visits }: ClickEventData): Visit[] | und
       i,
       i + VISIT_FIELDS,
     );
+    if (!Number.isSafeInteger(offset)) return undefined;
     const visit = {
       code: string(code),
       at: since + offset!,
@@ -256,9 +268,6 @@ function readVersion2({ since, strings, visits }: ClickEventData): Visit[] | und
       count: count!,
     };
     const countryName = country === -1 ? '' : string(country);
-    if (!Number.isSafeInteger(visit.at) || !Number.isInteger(count) || count! <= 0) {
-      return undefined;
-    }
     if (!isVisit(visit) || countryName === undefined) return undefined;
     read.push(countryName ? { ...visit, country: countryName } : visit);
   }
@@ -269,12 +278,7 @@ function readVersion1({ code, visits }: ClickEventDataV1): Visit[] | undefined {
   if (typeof code !== 'string' || !Array.isArray(visits)) return undefined;
   const read = visits.map((visit) => ({ ...visit, code }));
   const valid = read.every(
-    (v) =>
-      isVisit(v) &&
-      typeof v.at === 'number' &&
-      Number.isInteger(v.count) &&
-      v.count > 0 &&
-      (v.country === undefined || typeof v.country === 'string'),
+    (v) => isVisit(v) && (v.country === undefined || typeof v.country === 'string'),
   );
   return valid ? read : undefined;
 }
@@ -282,6 +286,11 @@ function readVersion1({ code, visits }: ClickEventDataV1): Visit[] | undefined {
 function isVisit(visit: Partial<Record<keyof Visit, unknown>>): visit is Visit {
   return (
     typeof visit.code === 'string' &&
+    CODE.test(visit.code) &&
+    Number.isSafeInteger(visit.at) &&
+    Number.isSafeInteger(visit.count) &&
+    (visit.count as number) > 0 &&
+    (visit.count as number) <= MAX_VISIT_COUNT &&
     typeof visit.ip === 'string' &&
     typeof visit.userAgent === 'string' &&
     typeof visit.referer === 'string'
