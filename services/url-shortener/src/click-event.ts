@@ -12,6 +12,8 @@ import { decodeEvent, encodeEvent, envelope, type EventRecord } from '@platform/
 export const CLICKS_TOPIC = 'url-shortener.clicks';
 export const CLICKS_EVENT = 'url-shortener.clicks';
 export const CLICKS_SCHEMA_VERSION = 2;
+/** Partitions of the topic, created by whichever of the API and the aggregator comes first. */
+export const CLICKS_PARTITIONS = 6;
 
 /** Identical visits of one code in one minute, folded into a count. */
 export interface Visit {
