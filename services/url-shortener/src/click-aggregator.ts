@@ -24,7 +24,8 @@ export async function startClickAggregator(deps: {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  infra: Infra;
+  /** The event log, and the readiness checks its probe port answers with. */
+  infra: Pick<Infra, 'eventLog' | 'readiness'>;
   stats: ClickStatsStore;
   lookupCountry: CountryLookup;
   /** Its own probe port; null serves none (the API's port answers for the process). */

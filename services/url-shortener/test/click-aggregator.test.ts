@@ -7,7 +7,6 @@ import {
   encodeEvent,
   envelope,
   type EventRecord,
-  type Infra,
   type Metrics,
 } from '@platform/kit';
 import { scratchDatabase, serverAddress, type ScratchDatabase } from '@platform/kit/testing';
@@ -49,8 +48,7 @@ beforeAll(async () => {
     config: readConfig({ LOG_LEVEL: 'silent' }),
     logger,
     metrics,
-    // The aggregator without a probe port uses the event log alone.
-    infra: { eventLog } as Infra,
+    infra: { eventLog, readiness: {} },
     stats,
     lookupCountry: () => undefined,
     port: null,

@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  KafkaEventLog,
-  MysqlRelational,
-  createLogger,
-  createMetrics,
-  type Infra,
-} from '@platform/kit';
+import { KafkaEventLog, MysqlRelational, createLogger, createMetrics } from '@platform/kit';
 import {
   dropKeyspace,
   scratchDatabase,
@@ -136,7 +130,7 @@ async function aggregate(): Promise<void> {
     config,
     logger,
     metrics: createMetrics('click-shutdown-test'),
-    infra: { eventLog } as Infra,
+    infra: { eventLog, readiness: {} },
     stats,
     lookupCountry: () => undefined,
     port: null,
