@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server } from 'node:net';
 import {
   KafkaEventLog,
   MysqlRelational,
@@ -9,9 +10,15 @@ import {
   type EventRecord,
   type Metrics,
 } from '@platform/kit';
-import { scratchDatabase, serverAddress, type ScratchDatabase } from '@platform/kit/testing';
+import {
+  freePort,
+  scratchDatabase,
+  serverAddress,
+  type ScratchDatabase,
+} from '@platform/kit/testing';
 import { startClickAggregator } from '../src/click-aggregator.ts';
 import { CLICKS_EVENT, CLICKS_TOPIC, type ClickEventData } from '../src/click-event.ts';
+import { ClickBuffer } from '../src/clicks.ts';
 import { readConfig } from '../src/config.ts';
 import { ClickStatsStore } from '../src/store/click-stats.store.ts';
 
@@ -120,4 +127,48 @@ it('skips records MySQL cannot hold and counts the good ones behind them', async
     [good],
   );
   expect(Number(garbage?.n)).toBe(0);
+}, 45_000);
+
+it('publishes the clicks an API buffered while Kafka was unreachable once it is back, once', async () => {
+  // A relay on a port of our own stands for the broker the API knows: closed at first, then
+  // passing connections to the real one (which then names its own address).
+  const port = await freePort();
+  const [host, brokerPort] = serverAddress('KAFKA_BROKERS').split(',')[0]!.split(':');
+  const apiLog = new KafkaEventLog({
+    brokers: [`127.0.0.1:${port}`],
+    clientId: 'click-aggregator-test-api',
+    logger,
+    prefix: `click-aggregator-${run}.`,
+  });
+  const buffer = new ClickBuffer({ log: apiLog, logger, flushSize: 1_000_000, flushMs: 3600_000 });
+  let relay: Server | undefined;
+  try {
+    const codes = Array.from({ length: 50 }, (_, i) => `back${run}${i}`);
+    for (const code of [...codes, ...codes.slice(0, 10)]) {
+      buffer.push({ code, at, ip: '192.0.2.1', userAgent: 'Mozilla/5.0', referer: '' });
+    }
+    await buffer.flush();
+    expect(buffer.size).toBe(60);
+
+    relay = createServer((client) => {
+      const broker = connect(Number(brokerPort), host);
+      client.pipe(broker).pipe(client);
+      client.on('error', () => broker.destroy());
+      broker.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay!.listen(port, '127.0.0.1', resolve));
+    await buffer.flush();
+    expect(buffer.size).toBe(0);
+
+    const deadline = Date.now() + 30_000;
+    const counts = async () => Promise.all(codes.map((code) => total(code)));
+    while ((await counts()).reduce((a, b) => a + b, 0) < 60 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await counts()).toEqual(codes.map((_, i) => (i < 10 ? 2 : 1)));
+  } finally {
+    await buffer.close(1000);
+    await apiLog.close();
+    relay?.close();
+  }
 }, 45_000);
