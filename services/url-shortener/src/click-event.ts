@@ -52,8 +52,8 @@ export const VISIT_FIELDS = 7;
 const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 /**
  * The most identical visits one visit folds: version 2 writes 1, version 1
- * folded one client's visits to one code in a minute. Past it a record is
- * garbage, and a batch's sum could pass both a safe integer and MySQL's BIGINT.
+ * folded the identical visits of one flush, fewer than a buffer holds. Past it
+ * a record is garbage, and a batch's sum could pass a safe integer and BIGINT.
  */
 export const MAX_VISIT_COUNT = 1_000_000;
 
