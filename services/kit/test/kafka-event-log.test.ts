@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { connect, createServer, type Server } from 'node:net';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { eventLogContract } from '../src/testing/event-log.contract.ts';
+import { freePort } from '../src/testing/free-port.ts';
 import { serverAddress } from '../src/testing/servers.ts';
 import { KafkaEventLog } from '../src/ports/event-log/kafka-event-log.ts';
 import type { ConsumedRecord } from '../src/ports/event-log/event-log.ts';
@@ -113,4 +115,46 @@ describe('kafkajs on Node 24', () => {
     expect(run.stderr.match(/TimeoutNegativeWarning/g)).toEqual(['TimeoutNegativeWarning']);
     expect(run.stderr).toContain('-5 is a negative number');
   }, 70_000);
+});
+
+describe('kafka event log when Kafka comes back', () => {
+  // A relay on a port of our own stands for the broker: closed while "Kafka is down", then
+  // passing connections to the real one. The broker then names its own address, so only
+  // the first connection of each client goes through the relay.
+  let relay: Server | undefined;
+  let log: KafkaEventLog | undefined;
+  afterAll(async () => {
+    await log?.close();
+    relay?.close();
+  });
+
+  it('publishes and answers pings once reachable, after failing while it was not', async () => {
+    const port = await freePort();
+    const [host, brokerPort] = serverAddress('KAFKA_BROKERS').split(',')[0]!.split(':');
+    log = new KafkaEventLog({
+      brokers: [`127.0.0.1:${port}`],
+      clientId: 'comeback-test',
+      logger: pino({ level: 'silent' }),
+      prefix: `comeback-${randomBytes(4).toString('hex')}.`,
+    });
+    const record = { key: 'k', value: Buffer.from('v') };
+    // Both clients fail to connect (kafkajs retries for some seconds), side by side.
+    await Promise.all([
+      expect(log.ping()).rejects.toThrow(),
+      expect(log.publish('orders', [record])).rejects.toThrow(),
+    ]);
+
+    relay = createServer((client) => {
+      const broker = connect(Number(brokerPort), host);
+      client.pipe(broker).pipe(client);
+      client.on('error', () => broker.destroy());
+      broker.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay!.listen(port, '127.0.0.1', resolve));
+
+    await log.ping();
+    await log.createTopic('orders');
+    await log.publish('orders', [record]);
+    expect(await log.lag('nobody', 'orders')).toBe(1);
+  }, 45_000);
 });

@@ -158,7 +158,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     port: config.PORT,
     host: config.HOST,
     logger,
-    fastPath: redirectPath(deps, clicks),
+    fastPath: redirectPath(deps, clicks, (req) => http.clientAddress(req)),
   });
   return {
     ...server,
@@ -183,7 +183,11 @@ async function nextCounter(counters: CounterPool): Promise<number> {
  * a bare handler per request (docs/benchmarks.md), and this is the path that
  * carries the read load. A near-cache hit answers without waiting on anything.
  */
-function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
+function redirectPath(
+  deps: ApiDeps,
+  clicks: ClickBuffer,
+  clientAddress: (req: IncomingMessage) => string | undefined,
+) {
   const { config, metrics, mappings, logger } = deps;
   const status = config.REDIRECT_STATUS;
   const cacheControl =
@@ -230,7 +234,8 @@ function redirectPath(deps: ApiDeps, clicks: ClickBuffer) {
     const click: RawClick = {
       code,
       at: Date.now(),
-      ip: req.socket.remoteAddress ?? '',
+      // Behind a trusted proxy (TRUST_PROXY), the address it forwards, as req.ip in express.
+      ip: clientAddress(req) ?? '',
       userAgent: '',
       referer: '',
     };

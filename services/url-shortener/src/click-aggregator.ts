@@ -8,7 +8,7 @@ import {
   type Metrics,
   type RunningServer,
 } from '@platform/kit';
-import { CLICKS_TOPIC, readClickEvent } from './click-event.ts';
+import { CLICKS_PARTITIONS, CLICKS_TOPIC, readClickEvent } from './click-event.ts';
 import { enrichCache, enrichClick, type CountryLookup } from './clicks.ts';
 import type { Config } from './config.ts';
 import type { ClickStatsStore } from './store/click-stats.store.ts';
@@ -24,7 +24,8 @@ export async function startClickAggregator(deps: {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  infra: Infra;
+  /** The event log, and the readiness checks its probe port answers with. */
+  infra: Pick<Infra, 'eventLog' | 'readiness'>;
   stats: ClickStatsStore;
   lookupCountry: CountryLookup;
   /** Its own probe port; null serves none (the API's port answers for the process). */
@@ -57,7 +58,7 @@ export async function startClickAggregator(deps: {
     topic: CLICKS_TOPIC,
   });
 
-  await infra.eventLog.createTopic(CLICKS_TOPIC, { partitions: 6 });
+  await infra.eventLog.createTopic(CLICKS_TOPIC, { partitions: CLICKS_PARTITIONS });
   // Stored positions belong to one incarnation of the log (an in-process log restarts at 0).
   const consumer = `${AGGREGATOR_GROUP}@${infra.eventLog.incarnation}`;
   const subscription = await infra.eventLog.subscribe({

@@ -177,6 +177,44 @@ describe('ClickEventEncoder and readClickEvent', () => {
     expect(readClickEvent(v2(good))?.visits).toHaveLength(1);
     expect(readClickEvent(input)).toBeUndefined();
   });
+
+  // What MySQL's columns cannot hold (a code over 64 characters, a minute or a count past
+  // BIGINT, a NULL minute from Infinity) failed the aggregator's transaction on every
+  // redelivery and stopped the partition behind it; garbage counted as clicks is no better.
+  const one = { at: 1000, ip: '192.0.2.1', userAgent: 'ua', referer: '', count: 1 };
+  const versionOne = (code: unknown, visit: Record<string, unknown>) =>
+    encodeEvent(envelope('url-shortener.clicks', 1, 'k', { code, visits: [visit] }));
+  /** JSON.parse reads 1e999 as Infinity, which JSON.stringify cannot write. */
+  const spelled = (record: { value: Buffer }, from: string, to: string) => ({
+    value: Buffer.from(record.value.toString().replace(from, to)),
+  });
+  it.each([
+    [
+      'a code longer than a code can be',
+      v2({ ...good, strings: ['c'.repeat(65), 'ip', 'ua', ''] }),
+    ],
+    ['a code that is not a code', v2({ ...good, strings: ['a/../b', 'ip', 'ua', ''] })],
+    ['an empty code', v2({ ...good, strings: ['', 'ip', 'ua', ''] })],
+    ['a count past what one visit folds', v2({ ...good, visits: [0, 5, 1, 2, 3, -1, 1e12] })],
+    [
+      'a count of 1e300',
+      spelled(v2({ ...good, visits: [0, 5, 1, 2, 3, -1, 7777] }), '7777', '1e300'),
+    ],
+    ['a version 1 code longer than a code', versionOne('c'.repeat(65), one)],
+    [
+      'a version 1 time of Infinity',
+      spelled(versionOne('abc', { ...one, at: 7777 }), '7777', '1e999'),
+    ],
+    ['a version 1 time past a safe integer', versionOne('abc', { ...one, at: 1e20 })],
+    ['a version 1 fractional time', versionOne('abc', { ...one, at: 1000.5 })],
+    [
+      'a version 1 count of 1e300',
+      spelled(versionOne('abc', { ...one, count: 7777 }), '7777', '1e300'),
+    ],
+  ])('skips %s rather than counting it', (_name, input) => {
+    expect(readClickEvent(versionOne('abc', one))?.visits).toHaveLength(1);
+    expect(readClickEvent(input)).toBeUndefined();
+  });
 });
 
 describe('shardOf', () => {

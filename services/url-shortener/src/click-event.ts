@@ -13,6 +13,8 @@ import { decodeEvent, encodeEvent, envelope, type EventRecord } from '@platform/
 export const CLICKS_TOPIC = 'url-shortener.clicks';
 export const CLICKS_EVENT = 'url-shortener.clicks';
 export const CLICKS_SCHEMA_VERSION = 2;
+/** Partitions of the topic, created by whichever of the API and the aggregator comes first. */
+export const CLICKS_PARTITIONS = 6;
 
 /**
  * A click, or identical clicks of one code in one minute folded into a count
@@ -49,6 +51,15 @@ interface ClickEventDataV1 {
 }
 
 export const VISIT_FIELDS = 7;
+
+/** What the redirect path takes for a code (api.ts), and so all a click can name. */
+const CODE = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * The most identical visits one visit folds: version 2 writes 1, version 1
+ * folded the identical visits of one flush, fewer than a buffer holds. Past it
+ * a record is garbage, and a batch's sum could pass a safe integer and BIGINT.
+ */
+export const MAX_VISIT_COUNT = 1_000_000;
 
 /**
  * Codes are spread over this many shards, each published under its own key,
@@ -231,7 +242,9 @@ export class ClickEventEncoder {
 /**
  * The visits a record carries, or undefined when it is not a click event this
  * version understands or is malformed: such a record is skipped (and counted)
- * rather than retried forever, which would stop the partition behind it.
+ * rather than retried forever, which would stop the partition behind it. So
+ * a visit must also fit the aggregator's columns: a code as the redirect path
+ * takes one, a time and a count that are safe integers.
  */
 export function readClickEvent(record: {
   value: Buffer;
@@ -273,8 +286,7 @@ function readVersion2({ since, strings, visits }: ClickEventData): Visit[] | und
       referer: string(visits[i + 4]),
       count: count!,
     };
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(visit.at)) return undefined;
-    if (!Number.isSafeInteger(count) || count! <= 0) return undefined;
+    if (!Number.isSafeInteger(offset)) return undefined;
     if (!isVisit(visit) || country === undefined) return undefined;
     read.push(country ? { ...visit, country } : visit);
   }
@@ -285,12 +297,7 @@ function readVersion1({ code, visits }: ClickEventDataV1): Visit[] | undefined {
   if (typeof code !== 'string' || !Array.isArray(visits)) return undefined;
   const read = visits.map((visit) => ({ ...visit, code }));
   const valid = read.every(
-    (v) =>
-      isVisit(v) &&
-      Number.isSafeInteger(v.at) &&
-      Number.isSafeInteger(v.count) &&
-      v.count > 0 &&
-      (v.country === undefined || typeof v.country === 'string'),
+    (v) => isVisit(v) && (v.country === undefined || typeof v.country === 'string'),
   );
   return valid ? read : undefined;
 }
@@ -298,6 +305,11 @@ function readVersion1({ code, visits }: ClickEventDataV1): Visit[] | undefined {
 function isVisit(visit: Partial<Record<keyof Visit, unknown>>): visit is Visit {
   return (
     typeof visit.code === 'string' &&
+    CODE.test(visit.code) &&
+    Number.isSafeInteger(visit.at) &&
+    Number.isSafeInteger(visit.count) &&
+    (visit.count as number) > 0 &&
+    (visit.count as number) <= MAX_VISIT_COUNT &&
     typeof visit.ip === 'string' &&
     typeof visit.userAgent === 'string' &&
     typeof visit.referer === 'string'

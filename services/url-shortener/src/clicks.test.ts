@@ -1,7 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { MemoryEventLog, createLogger } from '@platform/kit';
-import { CLICKS_TOPIC, readClickEvent, shardOf, type Visit } from './click-event.ts';
+import {
+  CLICKS_PARTITIONS,
+  CLICKS_TOPIC,
+  readClickEvent,
+  shardOf,
+  type Visit,
+} from './click-event.ts';
 import {
   ClickBuffer,
   MAX_BUFFERED_CLICKS,
@@ -213,6 +219,7 @@ describe('ClickBuffer', () => {
     const log = new MemoryEventLog();
     let failing = true;
     const flaky = Object.assign(Object.create(log) as MemoryEventLog, {
+      createTopic: log.createTopic.bind(log),
       publish: async (...args: Parameters<MemoryEventLog['publish']>) => {
         if (failing) throw new Error('broker down');
         return log.publish(...args);
@@ -334,6 +341,30 @@ describe('ClickBuffer', () => {
     expect(buffer.size).toBe(1);
     await buffer.close();
     expect(clicksIn(await drain(log))).toBe(kept + 1);
+  });
+
+  // Kafka creates no topic on a write (the producer asks it not to), and the API used to
+  // leave the topic to the aggregator: an API that flushed before any aggregator had started
+  // could publish no click at all, and lost its buffer at shutdown.
+  it('creates the clicks topic itself, with the partitions the aggregator expects', async () => {
+    const log = new MemoryEventLog();
+    const created: { topic: string; partitions: number | undefined }[] = [];
+    const publish = log.publish.bind(log);
+    const createTopic = log.createTopic.bind(log);
+    log.createTopic = async (topic, options) => {
+      created.push({ topic, partitions: options?.partitions });
+      await createTopic(topic, options);
+    };
+    log.publish = async (topic, records, options) => {
+      if (!created.some((c) => c.topic === topic)) throw new Error(`no topic ${topic}`);
+      await publish(topic, records, options);
+    };
+    const buffer = new ClickBuffer({ log, logger, flushSize: 1000, flushMs: 60_000 });
+    buffer.push(raw({ code: 'a' }));
+    await buffer.close();
+    expect(buffer.size).toBe(0);
+    expect(created[0]).toEqual({ topic: CLICKS_TOPIC, partitions: CLICKS_PARTITIONS });
+    expect(clicksIn(await drain(log))).toBe(1);
   });
 
   it('drops and counts new clicks past its bound while Kafka is unreachable', async () => {

@@ -2,6 +2,7 @@ import { setImmediate } from 'node:timers/promises';
 import Bowser from 'bowser';
 import type { EventLog, Logger } from '@platform/kit';
 import {
+  CLICKS_PARTITIONS,
   CLICKS_TOPIC,
   ClickEventEncoder,
   type ClickColumns,
@@ -195,6 +196,9 @@ export class ClickBuffer {
 
     let sent = 0;
     try {
+      // Kafka makes no topic on a write: an API must not wait for an aggregator to have made it.
+      // Known once made, so it costs a round trip only once per process.
+      await this.#log.createTopic(CLICKS_TOPIC, { partitions: CLICKS_PARTITIONS });
       for (const part of byteBounded(events, MAX_PUBLISH_BYTES)) {
         await this.#log.publish(
           CLICKS_TOPIC,

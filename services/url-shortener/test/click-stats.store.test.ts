@@ -101,4 +101,26 @@ describe.each([
     expect((await store.stats(lower, start, start + MINUTE)).total).toBe(1);
     expect((await store.stats(upper, start, start + MINUTE)).total).toBe(2);
   });
+
+  // A Referer of http://constructor/ or a user agent "__proto__/1 (x" names these; on a plain
+  // object they read Object.prototype's members and came out as a string or not at all.
+  it('reports breakdown values that are names of object members as counts', async () => {
+    const named = `p${randomBytes(4).toString('hex')}`;
+    await store.apply(consumer, 'clicks', 5, [
+      {
+        offset: 0,
+        clicks: [
+          { ...click(start, { referrer: 'constructor', browser: '__proto__' }), code: named },
+          { ...click(start, { referrer: 'toString', browser: 'hasOwnProperty' }), code: named },
+        ],
+      },
+    ]);
+    const stats = await store.stats(named, start, start + MINUTE);
+    expect(stats.total).toBe(2);
+    expect(JSON.parse(JSON.stringify(stats))).toMatchObject({
+      referrer: { constructor: 1, toString: 1 },
+      browser: { ['__proto__']: 1, hasOwnProperty: 1 },
+    });
+    expect(Object.keys(stats.browser).sort()).toEqual(['__proto__', 'hasOwnProperty']);
+  });
 });

@@ -158,16 +158,19 @@ export class ClickStatsStore {
         'WHERE code = ? AND minute_start >= ? AND minute_start < ? ORDER BY minute_start',
       [code, Math.floor(from / MINUTE) * MINUTE, to],
     );
+    // Values come from clients (a referrer host, a browser named by the agent), so a
+    // breakdown has no prototype whose members "constructor" or "__proto__" would hit.
+    const breakdown = () => Object.create(null) as Record<string, number>;
     const stats: ClickStats = {
       code,
       total: 0,
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       perMinute: [],
-      country: {},
-      device: {},
-      browser: {},
-      referrer: {},
+      country: breakdown(),
+      device: breakdown(),
+      browser: breakdown(),
+      referrer: breakdown(),
     };
     for (const row of rows) {
       const clicks = Number(row.clicks);

@@ -201,10 +201,13 @@ export class KafkaEventLog implements EventLog {
 
   async close(): Promise<void> {
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
-    await Promise.all([
-      this.#producer?.then((p) => p.disconnect()),
-      this.#admin?.then((a) => a.disconnect()),
-    ]);
+    // A client that never connected has nothing to disconnect.
+    const disconnect = (client: Promise<Producer | Admin> | undefined) =>
+      client?.then(
+        (c) => c.disconnect(),
+        () => undefined,
+      );
+    await Promise.all([disconnect(this.#producer), disconnect(this.#admin)]);
   }
 
   #name(topicOrGroup: string): string {
@@ -212,24 +215,41 @@ export class KafkaEventLog implements EventLog {
   }
 
   #adminClient(): Promise<Admin> {
-    this.#admin ??= (async () => {
-      const admin = this.#kafka.admin();
-      await admin.connect();
-      return admin;
-    })();
+    if (!this.#admin) {
+      const pending = connected(this.#kafka.admin());
+      this.#admin = pending;
+      // A connection that failed (Kafka down) is tried again next time, not kept as failed.
+      pending.catch(() => {
+        if (this.#admin === pending) this.#admin = undefined;
+      });
+    }
     return this.#admin;
   }
 
   #producerClient(): Promise<Producer> {
-    this.#producer ??= (async () => {
+    if (!this.#producer) {
       const producer = this.#kafka.producer({
         createPartitioner: Partitioners.DefaultPartitioner,
         allowAutoTopicCreation: false,
       });
-      await producer.connect();
-      return producer;
-    })();
+      const pending = connected(producer);
+      this.#producer = pending;
+      pending.catch(() => {
+        if (this.#producer === pending) this.#producer = undefined;
+      });
+    }
     return this.#producer;
+  }
+}
+
+/** The client once connected; one that could not connect is let go. */
+async function connected<C extends Producer | Admin>(client: C): Promise<C> {
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.disconnect().catch(() => undefined);
+    throw error;
   }
 }
 
