@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { eventLogContract } from '../src/testing/event-log.contract.ts';
 import { freePort } from '../src/testing/free-port.ts';
+import { startRelay } from '../src/testing/relay.ts';
 import { serverAddress } from '../src/testing/servers.ts';
 import { KafkaEventLog } from '../src/ports/event-log/kafka-event-log.ts';
 import type { ConsumedRecord } from '../src/ports/event-log/event-log.ts';
@@ -144,13 +145,7 @@ describe('kafka event log when Kafka comes back', () => {
       expect(log.publish('orders', [record])).rejects.toThrow(),
     ]);
 
-    relay = createServer((client) => {
-      const broker = connect(Number(brokerPort), host);
-      client.pipe(broker).pipe(client);
-      client.on('error', () => broker.destroy());
-      broker.on('error', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => relay!.listen(port, '127.0.0.1', resolve));
+    relay = await startRelay(port, host!, Number(brokerPort));
 
     await log.ping();
     await log.createTopic('orders');

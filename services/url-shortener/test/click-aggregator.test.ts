@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import {
   KafkaEventLog,
   MysqlRelational,
@@ -14,6 +14,7 @@ import {
   freePort,
   scratchDatabase,
   serverAddress,
+  startRelay,
   type ScratchDatabase,
 } from '@platform/kit/testing';
 import { startClickAggregator } from '../src/click-aggregator.ts';
@@ -150,13 +151,7 @@ it('publishes the clicks an API buffered while Kafka was unreachable once it is 
     await buffer.flush();
     expect(buffer.size).toBe(60);
 
-    relay = createServer((client) => {
-      const broker = connect(Number(brokerPort), host);
-      client.pipe(broker).pipe(client);
-      client.on('error', () => broker.destroy());
-      broker.on('error', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => relay!.listen(port, '127.0.0.1', resolve));
+    relay = await startRelay(port, host!, Number(brokerPort));
     await buffer.flush();
     expect(buffer.size).toBe(0);
 

@@ -14,6 +14,7 @@ export { freePort } from './free-port.ts';
 export { seeded } from './random.ts';
 export { objectStoreContract } from './object-store.contract.ts';
 export { relationalContract } from './relational.contract.ts';
+export { startRelay } from './relay.ts';
 export { dropKeyspace, scratchDatabase, type ScratchDatabase } from './scratch-database.ts';
 export { searchContract } from './search.contract.ts';
 export { searchFeedContract } from './search-feed.contract.ts';
