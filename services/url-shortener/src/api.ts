@@ -19,7 +19,7 @@ import {
 import type { Config } from './config.ts';
 import { ClickBuffer, type RawClick } from './clicks.ts';
 import type { CounterPool } from './counters.ts';
-import { aliasProblem, RESERVED_PATHS } from './domain/alias.ts';
+import { aliasProblem, CODE, RESERVED_PATHS } from './domain/alias.ts';
 import type { CodeSpace } from './domain/code-space.ts';
 import { checkTarget, type TargetPolicy } from './domain/target-policy.ts';
 import { shortenerError } from './errors.ts';
@@ -53,7 +53,7 @@ const statsQuery = z.object({
 });
 
 /** A code, with an optional trailing slash and query string (tracking parameters). */
-const CODE_PATH = /^\/([A-Za-z0-9_-]{1,64})\/?(?:\?.*)?$/;
+const CODE_PATH = new RegExp(`^/(${CODE})/?(?:\\?.*)?$`);
 const DAY = 24 * 3600_000;
 
 /** The public API: create, redirect and stats. Redirects bypass express (see redirectPath). */

@@ -1,4 +1,5 @@
 import { decodeEvent, encodeEvent, envelope, type EventRecord } from '@platform/kit';
+import { isCode } from './domain/alias.ts';
 
 /**
  * The wire format of click events: what the API publishes and the aggregator
@@ -52,8 +53,6 @@ interface ClickEventDataV1 {
 
 export const VISIT_FIELDS = 7;
 
-/** What the redirect path takes for a code (api.ts), and so all a click can name. */
-const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 /**
  * The most identical visits one visit folds: version 2 writes 1, version 1
  * folded the identical visits of one flush, fewer than a buffer holds. Past it
@@ -305,7 +304,7 @@ function readVersion1({ code, visits }: ClickEventDataV1): Visit[] | undefined {
 function isVisit(visit: Partial<Record<keyof Visit, unknown>>): visit is Visit {
   return (
     typeof visit.code === 'string' &&
-    CODE.test(visit.code) &&
+    isCode(visit.code) &&
     Number.isSafeInteger(visit.at) &&
     Number.isSafeInteger(visit.count) &&
     (visit.count as number) > 0 &&

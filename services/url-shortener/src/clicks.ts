@@ -177,6 +177,7 @@ export class ClickBuffer {
     this.#unsent = { events: [], clicks: 0, bytes: 0 };
 
     const events = unsent.events;
+    const before = events.length;
     try {
       while (!encoder.done) {
         const encoded = encoder.encode(CLICKS_PER_SLICE);
@@ -185,10 +186,10 @@ export class ClickBuffer {
         await setImmediate();
       }
     } catch (error) {
-      // A bug, not an outage: these clicks cannot be sent as they are.
+      // A bug, not an outage: these clicks cannot be sent as they are; the events kept still can.
       const lost = columns.length;
       this.#logger.error({ err: error, clicks: lost }, 'click events could not be built, lost');
-      events.length = 0;
+      events.length = before;
     } finally {
       columns.length = 0;
       this.#spare = columns;

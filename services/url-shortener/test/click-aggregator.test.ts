@@ -130,7 +130,7 @@ it('skips records MySQL cannot hold and counts the good ones behind them', async
   expect(Number(garbage?.n)).toBe(0);
 }, 45_000);
 
-it('publishes the clicks an API buffered while Kafka was unreachable once it is back, once', async () => {
+it('publishes what an API buffered while Kafka was down once it is back, once', async () => {
   // A relay on a port of our own stands for the broker the API knows: closed at first, then
   // passing connections to the real one (which then names its own address).
   const port = await freePort();

@@ -142,7 +142,7 @@ async function aggregate(): Promise<void> {
   }
 }
 
-it('counts every redirect once when the API is stopped with SIGTERM before it flushed', async () => {
+it('counts every redirect once when the API gets SIGTERM before it flushed', async () => {
   // No flush before the signal: every click is in the buffer when it comes.
   api = await startApi('api-sigterm', { CLICK_FLUSH_MS: '3600000', CLICK_FLUSH_SIZE: '1000000' });
   const codes = await createCodes(api, 300);

@@ -16,7 +16,6 @@ export interface HistogramChild {
 export class FastHistogram<L extends string> {
   readonly name: string;
   readonly help: string;
-  readonly type = 'histogram';
   readonly aggregator = 'sum';
   readonly labelNames: readonly L[];
   readonly #bounds: readonly number[];

@@ -16,6 +16,11 @@ export const RESERVED_PATHS = new Set([
   'robots.txt',
 ]);
 
+/** Any code a link can have, generated (base62) or an alias: what a redirect looks up. */
+export const CODE = '[A-Za-z0-9_-]{1,64}';
+export const isCode = (value: string): boolean => CODE_ONLY.test(value);
+const CODE_ONLY = new RegExp(`^${CODE}$`);
+
 const ALIAS = /^[A-Za-z0-9_-]{3,64}$/;
 
 /**
