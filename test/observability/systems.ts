@@ -200,8 +200,15 @@ export async function startHotelBooking(run: Run): Promise<ObservedSystem> {
     name: 'hotel-booking',
     jobs: roles.map(([role]) => target(run, 'hotel-booking', role, ports.get(role)!)),
     baseUrl: api.url,
-    // Stays within the 60 nights on sale; a hot room fought over by 5 guests.
-    k6Env: { RATE: '20', DURATION: '20s', HOT_VUS: '5', STAY_WINDOW_DAYS: '45' },
+    // Stays within the 60 nights on sale; a hot room fought over by 5 guests; about 180
+    // searches, so their p95 is not decided by the slowest three as it was with 50.
+    k6Env: {
+      RATE: '20',
+      DURATION: '20s',
+      HOT_VUS: '5',
+      STAY_WINDOW_DAYS: '45',
+      SEARCH_RATE: '10',
+    },
     thresholds: [
       "http_req_duration{op:book}\n    ✓ 'p(95)<300'",
       "http_req_duration{op:search}\n    ✓ 'p(95)<200'",
