@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startPrometheus, type RunningPrometheus } from './prometheus.ts';
 import { OBSERVED, serversFor, type ObservedSystem } from './systems.ts';
 import { ROOT, toolPath } from './tools.ts';
-import { dropKeyspace } from '@platform/kit/testing';
+import { dropKeyspace, dropSearchIndexes, dropTopics } from '@platform/kit/testing';
 
 /**
  * The dashboards and SLO rules against the real thing: every system with a
@@ -100,7 +100,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await prometheus?.stop();
   await Promise.all(systems.map((system) => system.stop()));
-  await dropKeyspace(serversFor(run).CASSANDRA_KEYSPACE!);
+  const servers = serversFor(run);
+  await Promise.all([
+    dropKeyspace(servers.CASSANDRA_KEYSPACE!),
+    dropTopics(servers.NAME_PREFIX!),
+    dropSearchIndexes(servers.NAME_PREFIX!),
+  ]);
 }, 60_000);
 
 function runK6(system: ObservedSystem): Promise<{ exitCode: number | null; summary: string }> {

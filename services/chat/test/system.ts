@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, scratchDatabase, serverAddress } from '@platform/kit/testing';
+import { dropTopics, freePort, scratchDatabase, serverAddress } from '@platform/kit/testing';
 import { startChat, type ChatProcess } from './processes.ts';
 
 export type Servers = 'embedded' | 'real' | 'real-cluster';
@@ -56,14 +56,18 @@ export async function systemEnv(
   let drop = async (): Promise<void> => undefined;
   if (servers !== 'embedded') {
     const database = await scratchDatabase('chat_test');
-    drop = database.drop;
+    const prefix = `chat-test-${randomBytes(4).toString('hex')}.`;
+    drop = async () => {
+      await database.drop();
+      if (options.kafka) await dropTopics(prefix);
+    };
     Object.assign(env, {
       MYSQL_URL: database.url,
       REDIS_URL: serverAddress('REDIS_URL'),
       CASSANDRA_CONTACT_POINTS: serverAddress('CASSANDRA_CONTACT_POINTS'),
       // Rows are keyed by user ids each run makes up, so runs can share it.
       CASSANDRA_KEYSPACE: 'chat_test',
-      NAME_PREFIX: `chat-test-${randomBytes(4).toString('hex')}.`,
+      NAME_PREFIX: prefix,
       OBJECT_STORE_DIR: mkdtempSync(join(tmpdir(), 'chat-objects-')),
     });
     // Topics and consumer groups get the NAME_PREFIX too.

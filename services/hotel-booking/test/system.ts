@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { MysqlRelational, SqliteRelational, type Relational } from '@platform/kit';
-import { scratchDatabase, serverAddress } from '@platform/kit/testing';
+import {
+  dropSearchIndexes,
+  dropTopics,
+  scratchDatabase,
+  serverAddress,
+} from '@platform/kit/testing';
 import { parseHotelConfig, runHotelBooking, type RunningHotelBooking } from '../src/index.ts';
 import type { Role } from '../src/service.ts';
 import {
@@ -70,7 +75,12 @@ export async function storage(
     env,
     open: () => new MysqlRelational(database.url),
     drop: async () => {
-      await Promise.all([database.drop(), forgetKeys(env)]);
+      await Promise.all([
+        database.drop(),
+        forgetKeys(env),
+        env.KAFKA_BROKERS ? dropTopics(env.NAME_PREFIX!) : undefined,
+        env.OPENSEARCH_URL ? dropSearchIndexes(env.NAME_PREFIX!) : undefined,
+      ]);
     },
   };
 }

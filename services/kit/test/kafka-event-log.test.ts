@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { eventLogContract } from '../src/testing/event-log.contract.ts';
 import { freePort } from '../src/testing/free-port.ts';
 import { startRelay } from '../src/testing/relay.ts';
+import { dropTopics } from '../src/testing/scratch-database.ts';
 import { serverAddress } from '../src/testing/servers.ts';
 import { KafkaEventLog } from '../src/ports/event-log/kafka-event-log.ts';
 import type { ConsumedRecord } from '../src/ports/event-log/event-log.ts';
@@ -20,11 +21,19 @@ const open = (prefix?: string) =>
     ...(prefix === undefined ? {} : { prefix }),
   });
 
-eventLogContract('kafka', async () => open());
+// Each prefix is this run's own; the topics under them are deleted when the file is done.
+const prefixes: string[] = [];
+const runPrefix = (name: string) => {
+  const prefix = `${name}-${randomBytes(4).toString('hex')}.`;
+  prefixes.push(prefix);
+  return prefix;
+};
+afterAll(() => Promise.all(prefixes.map((prefix) => dropTopics(prefix))));
+
+eventLogContract('kafka', async () => open(runPrefix('contract')));
 
 describe('kafka event log with a name prefix', () => {
-  const run = randomBytes(4).toString('hex');
-  const logs = [open(`a-${run}.`), open(`b-${run}.`)];
+  const logs = [open(runPrefix('a')), open(runPrefix('b'))];
   afterAll(() => Promise.all(logs.map((log) => log.close())));
 
   it('keeps topics and consumer groups of two deployments apart', async () => {
@@ -67,7 +76,7 @@ describe('kafka event log with a name prefix', () => {
 });
 
 describe('kafka event log when the client gives up', () => {
-  const log = open(`stop-${randomBytes(4).toString('hex')}.`);
+  const log = open(runPrefix('stop'));
   afterAll(() => log.close());
 
   it('tells the subscriber that consuming stopped for good', async () => {
@@ -136,7 +145,7 @@ describe('kafka event log when Kafka comes back', () => {
       brokers: [`127.0.0.1:${port}`],
       clientId: 'comeback-test',
       logger: pino({ level: 'silent' }),
-      prefix: `comeback-${randomBytes(4).toString('hex')}.`,
+      prefix: runPrefix('comeback'),
     });
     const record = { key: 'k', value: Buffer.from('v') };
     // Both clients fail to connect (kafkajs retries for some seconds), side by side.

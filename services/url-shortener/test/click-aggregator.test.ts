@@ -11,6 +11,7 @@ import {
   type Metrics,
 } from '@platform/kit';
 import {
+  dropTopics,
   freePort,
   scratchDatabase,
   serverAddress,
@@ -69,6 +70,7 @@ afterAll(async () => {
   await eventLog?.close();
   await db?.close();
   await database?.drop();
+  await dropTopics(`click-aggregator-${run}.`);
 });
 
 const v2 = (data: unknown, key = 'shard-0') =>

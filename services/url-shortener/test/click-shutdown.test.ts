@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { KafkaEventLog, MysqlRelational, createLogger, createMetrics } from '@platform/kit';
 import {
   dropKeyspace,
+  dropTopics,
   scratchDatabase,
   serverAddress,
   type ScratchDatabase,
@@ -61,6 +62,7 @@ afterAll(async () => {
   await db?.close();
   await database?.drop();
   await dropKeyspace(`click_shutdown_${run}`);
+  await dropTopics(prefix);
 });
 
 async function startApi(name: string, extra: Record<string, string>): Promise<ServiceProcess> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dropKeyspace, serverAddress } from '@platform/kit/testing';
+import { dropKeyspace, dropTopics, serverAddress } from '@platform/kit/testing';
 import { freePort, startRole, tail, type ServiceProcess } from './processes.ts';
 
 /**
@@ -110,7 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...apis, ...tokenServices, aggregator].map((p) => p?.kill('SIGTERM')));
-  await dropKeyspace(env.CASSANDRA_KEYSPACE!);
+  await Promise.all([dropKeyspace(env.CASSANDRA_KEYSPACE!), dropTopics(env.NAME_PREFIX!)]);
 });
 
 describe('url shortener on real servers, one process per service', () => {

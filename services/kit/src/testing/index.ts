@@ -15,7 +15,13 @@ export { seeded } from './random.ts';
 export { objectStoreContract } from './object-store.contract.ts';
 export { relationalContract } from './relational.contract.ts';
 export { startRelay } from './relay.ts';
-export { dropKeyspace, scratchDatabase, type ScratchDatabase } from './scratch-database.ts';
+export {
+  dropKeyspace,
+  dropSearchIndexes,
+  dropTopics,
+  scratchDatabase,
+  type ScratchDatabase,
+} from './scratch-database.ts';
 export { searchContract } from './search.contract.ts';
 export { searchFeedContract } from './search-feed.contract.ts';
 export { serverAddress } from './servers.ts';

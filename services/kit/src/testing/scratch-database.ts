@@ -1,4 +1,5 @@
 import cassandra from 'cassandra-driver';
+import kafkajs from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { MysqlRelational } from '../ports/relational/mysql-relational.ts';
 import { serverAddress } from './servers.ts';
@@ -55,4 +56,45 @@ export async function dropKeyspace(keyspace: string): Promise<void> {
   } finally {
     await client.shutdown();
   }
+}
+
+/**
+ * Deletes the Kafka topics whose names begin with `prefix`, the ones a suite
+ * made under a prefix of its own run. Topics left behind pile up partitions
+ * the broker loads at every start.
+ */
+export async function dropTopics(prefix: string): Promise<void> {
+  if (prefix.length < 6) throw new Error(`a run's own prefix is longer: "${prefix}"`);
+  const kafka = new kafkajs.Kafka({
+    brokers: serverAddress('KAFKA_BROKERS').split(','),
+    clientId: 'drop-topics',
+    logLevel: kafkajs.logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Deletes the OpenSearch indexes whose names begin with `prefix` (lower-cased,
+ * as the search port names them). Every index holds shards and memory on the
+ * node until deleted.
+ */
+export async function dropSearchIndexes(prefix: string): Promise<void> {
+  const pattern = prefix.toLowerCase();
+  if (!/^[a-z0-9][a-z0-9._-]{5,}$/.test(pattern)) {
+    throw new Error(`a run's own index prefix is longer, without wildcards: "${prefix}"`);
+  }
+  const node = serverAddress('OPENSEARCH_URL').replace(/\/+$/, '');
+  const listed = await fetch(`${node}/_cat/indices/${pattern}*?format=json&h=index`);
+  if (!listed.ok) throw new Error(`listing indexes ${pattern}*: ${listed.status}`);
+  const indexes = ((await listed.json()) as { index: string }[]).map((row) => row.index);
+  if (indexes.length === 0) return;
+  const deleted = await fetch(`${node}/${indexes.join(',')}`, { method: 'DELETE' });
+  if (!deleted.ok) throw new Error(`deleting ${indexes.join(',')}: ${deleted.status}`);
 }
