@@ -5,8 +5,9 @@
 // summary and exits with k6's code: 0 when every SLO threshold held, 99 when
 // one did not.
 //
-// `npm run load -- <system> --write-testrun` copies the script into the
-// ConfigMap of load-tests/<system>/testrun.yaml, the k6 operator's TestRun.
+// `npm run load -- <system> --write-testrun` copies the script, with
+// load-tests/shared.js written in place of its import, into the ConfigMap of
+// load-tests/<system>/testrun.yaml, the k6 operator's TestRun.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { hasEveryServer, infraSchema, loadConfig } from '@platform/kit/config';
 import { SYSTEMS } from '../services/platform/src/systems.ts';
+import { clusterScript } from './k6-script.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const usage =
@@ -132,7 +134,8 @@ function loadTestedSystems(): string[] {
 
 /**
  * Replaces the script in the TestRun file's ConfigMap (the block after
- * `script.js: |`, up to the next document) with the script as it is now.
+ * `script.js: |`, up to the next document) with the script as it is now,
+ * load-tests/shared.js written in place of its import.
  */
 function writeTestRun(): void {
   const file = join(root, 'load-tests', args.system, 'testrun.yaml');
@@ -142,7 +145,7 @@ function writeTestRun(): void {
   const end = lines.findIndex((line, i) => i > start && line.startsWith('---'));
   if (start < 0 || end < 0) fail(`${file} has no "  script.js: |" block before a "---" line`);
 
-  const block = readFileSync(script, 'utf8')
+  const block = clusterScript(root, args.system)
     .replace(/\n$/, '')
     .split('\n')
     .map((line) => (line.trim() === '' ? '' : `    ${line}`));

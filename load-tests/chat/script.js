@@ -35,12 +35,13 @@ import { check, fail } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { WebSocket } from 'k6/websockets';
 import { setInterval, clearInterval, setTimeout, clearTimeout } from 'k6/timers';
+import { constantArrivals, positiveNumber, seconds } from '../shared.js';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8085').replace(/\/+$/, '');
 const WS_URL = `${BASE_URL.replace(/^http/, 'ws')}/ws`;
 const PAIRS = Math.round(positiveNumber('PAIRS', 10));
-const DURATION_S = seconds(__ENV.DURATION || '30s');
-const SESSION_S = Math.min(DURATION_S, seconds(__ENV.SESSION || '10s'));
+const DURATION_S = seconds('DURATION', '30s');
+const SESSION_S = Math.min(DURATION_S, seconds('SESSION', '10s'));
 // RATE (npm run load -- chat --rate N) is messages a second over every pair; MESSAGE_EVERY_MS
 // sets each pair's pace directly.
 const MESSAGE_EVERY_MS = Math.round(
@@ -69,15 +70,7 @@ export const options = {
       duration: `${DURATION_S}s`,
       gracefulStop: `${Math.ceil(DELIVERY_TIMEOUT_MS / 1000) + 5}s`,
     },
-    rest: {
-      executor: 'constant-arrival-rate',
-      exec: 'rest',
-      rate: REST_RATE,
-      timeUnit: '1s',
-      duration: `${DURATION_S}s`,
-      preAllocatedVUs: 2,
-      maxVUs: 8,
-    },
+    rest: constantArrivals('rest', REST_RATE, DURATION_S),
     refusals: {
       executor: 'constant-arrival-rate',
       exec: 'refusals',
@@ -326,21 +319,4 @@ export function refusals(data) {
       ws.close();
     }
   };
-}
-
-function positiveNumber(name, fallback) {
-  const raw = __ENV[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!(value > 0)) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
-/** "90", "90s", "5m", "1h30m" as seconds. */
-function seconds(text) {
-  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);
-  const [, h = 0, m = 0, s = 0] = parts || [];
-  const total = Number(h) * 3600 + Number(m) * 60 + Number(s);
-  if (!parts || total < 2) throw new Error(`DURATION must be 2s or more, not "${text}"`);
-  return total;
 }

@@ -34,10 +34,11 @@ import crypto from 'k6/crypto';
 import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';
 import { Counter } from 'k6/metrics';
+import { constantArrivals, positiveNumber, rampingArrivals, seconds } from '../shared.js';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8082').replace(/\/+$/, '');
 const RATE = Math.max(2, Math.round(positiveNumber('RATE', 20)));
-const DURATION_S = seconds(__ENV.DURATION || '30s');
+const DURATION_S = seconds('DURATION', '30s');
 const HOTELS = Math.round(positiveNumber('HOTELS', 4));
 const ROOM_TYPES = Math.round(positiveNumber('ROOM_TYPES', 5));
 const ROOM_QUANTITY = Math.round(positiveNumber('ROOM_QUANTITY', 20));
@@ -61,39 +62,9 @@ const searches = new Counter('searches');
 
 export const options = {
   scenarios: {
-    browse: {
-      executor: 'ramping-arrival-rate',
-      exec: 'browse',
-      startRate: Math.ceil(BROWSE_RATE / 10),
-      timeUnit: '1s',
-      stages: [
-        { target: BROWSE_RATE, duration: `${RAMP_S}s` },
-        { target: BROWSE_RATE, duration: `${Math.max(1, DURATION_S - RAMP_S)}s` },
-      ],
-      preAllocatedVUs: vusFor(BROWSE_RATE),
-      maxVUs: 4 * vusFor(BROWSE_RATE),
-    },
-    search: {
-      executor: 'ramping-arrival-rate',
-      exec: 'search',
-      startRate: Math.ceil(SEARCH_RATE / 10),
-      timeUnit: '1s',
-      stages: [
-        { target: SEARCH_RATE, duration: `${RAMP_S}s` },
-        { target: SEARCH_RATE, duration: `${Math.max(1, DURATION_S - RAMP_S)}s` },
-      ],
-      preAllocatedVUs: vusFor(SEARCH_RATE),
-      maxVUs: 4 * vusFor(SEARCH_RATE),
-    },
-    book: {
-      executor: 'constant-arrival-rate',
-      exec: 'book',
-      rate: BOOK_RATE,
-      timeUnit: '1s',
-      duration: `${DURATION_S}s`,
-      preAllocatedVUs: vusFor(BOOK_RATE),
-      maxVUs: 4 * vusFor(BOOK_RATE),
-    },
+    browse: rampingArrivals('browse', BROWSE_RATE, DURATION_S, RAMP_S),
+    search: rampingArrivals('search', SEARCH_RATE, DURATION_S, RAMP_S),
+    book: constantArrivals('book', BOOK_RATE, DURATION_S),
     'hot-room': {
       executor: 'constant-vus',
       exec: 'hotRoom',
@@ -350,26 +321,4 @@ function errorCode(response) {
 /** The calendar date `days` after today (UTC), as YYYY-MM-DD. */
 function day(days) {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-}
-
-/** VUs to keep ready for an arrival rate, assuming answers within 100 ms. */
-function vusFor(rate) {
-  return Math.max(2, Math.ceil(rate / 10));
-}
-
-function positiveNumber(name, fallback) {
-  const raw = __ENV[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!(value > 0)) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
-/** "90", "90s", "5m", "1h30m" as seconds. */
-function seconds(text) {
-  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);
-  const [, h = 0, m = 0, s = 0] = parts || [];
-  const total = Number(h) * 3600 + Number(m) * 60 + Number(s);
-  if (!parts || total < 2) throw new Error(`DURATION must be 2s or more, not "${text}"`);
-  return total;
 }

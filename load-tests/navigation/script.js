@@ -30,10 +30,11 @@ import http from 'k6/http';
 import { check, fail } from 'k6';
 import { WebSocket } from 'k6/websockets';
 import { setInterval, clearInterval, setTimeout, clearTimeout } from 'k6/timers';
+import { constantArrivals, positiveNumber, seconds } from '../shared.js';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8084').replace(/\/+$/, '');
 const RATE = Math.max(3, Math.round(positiveNumber('RATE', 10)));
-const DURATION_S = seconds(__ENV.DURATION || '30s');
+const DURATION_S = seconds('DURATION', '30s');
 const POPULAR_PAIRS = Math.round(positiveNumber('POPULAR_PAIRS', 8));
 const ETA_BATCH = Math.round(positiveNumber('ETA_BATCH', 5));
 const TRAFFIC_EVERY = Math.round(positiveNumber('TRAFFIC_EVERY', 5));
@@ -85,9 +86,9 @@ const share = (part) => Math.max(1, Math.round(RATE * part));
 
 export const options = {
   scenarios: {
-    routes: arrivals('route', share(0.55)),
-    etas: arrivals('eta', share(0.2)),
-    places: arrivals('places', share(0.25)),
+    routes: constantArrivals('route', share(0.55), DURATION_S),
+    etas: constantArrivals('eta', share(0.2), DURATION_S),
+    places: constantArrivals('places', share(0.25), DURATION_S),
     traffic: {
       executor: 'constant-arrival-rate',
       exec: 'traffic',
@@ -282,18 +283,6 @@ function aside(from, to, metres) {
   ];
 }
 
-function arrivals(exec, rate) {
-  return {
-    executor: 'constant-arrival-rate',
-    exec,
-    rate,
-    timeUnit: '1s',
-    duration: `${DURATION_S}s`,
-    preAllocatedVUs: Math.max(2, Math.ceil(rate / 5)),
-    maxVUs: Math.max(8, 4 * Math.ceil(rate / 5)),
-  };
-}
-
 function getRoute(pair, op) {
   const at = (p) => `${p.lat},${p.lng}`;
   return http.get(`${BASE_URL}/route?from=${at(pair.from)}&to=${at(pair.to)}`, {
@@ -317,21 +306,4 @@ function pick(list) {
 
 function round(value) {
   return Math.round(value * 1e5) / 1e5;
-}
-
-function positiveNumber(name, fallback) {
-  const raw = __ENV[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!(value > 0)) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
-/** "90", "90s", "5m", "1h30m" as seconds. */
-function seconds(text) {
-  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);
-  const [, h = 0, m = 0, s = 0] = parts || [];
-  const total = Number(h) * 3600 + Number(m) * 60 + Number(s);
-  if (!parts || total < 2) throw new Error(`DURATION must be 2s or more, not "${text}"`);
-  return total;
 }

@@ -17,10 +17,11 @@
 import http from 'k6/http';
 import { check, fail } from 'k6';
 import exec from 'k6/execution';
+import { constantArrivals, positiveNumber, rampingArrivals, seconds } from '../shared.js';
 
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8081').replace(/\/+$/, '');
 const RATE = Math.max(2, Math.round(positiveNumber('RATE', 50)));
-const DURATION_S = seconds(__ENV.DURATION || '30s');
+const DURATION_S = seconds('DURATION', '30s');
 const POOL_SIZE = positiveNumber('POOL_SIZE', 50);
 
 const CREATE_RATE = Math.max(1, Math.round(RATE / 10));
@@ -32,27 +33,8 @@ export const options = {
   // target's host, which is not ours to load.
   maxRedirects: 0,
   scenarios: {
-    redirects: {
-      executor: 'ramping-arrival-rate',
-      exec: 'redirect',
-      startRate: Math.ceil(REDIRECT_RATE / 10),
-      timeUnit: '1s',
-      stages: [
-        { target: REDIRECT_RATE, duration: `${RAMP_S}s` },
-        { target: REDIRECT_RATE, duration: `${Math.max(1, DURATION_S - RAMP_S)}s` },
-      ],
-      preAllocatedVUs: vusFor(REDIRECT_RATE),
-      maxVUs: 4 * vusFor(REDIRECT_RATE),
-    },
-    creates: {
-      executor: 'constant-arrival-rate',
-      exec: 'create',
-      rate: CREATE_RATE,
-      timeUnit: '1s',
-      duration: `${DURATION_S}s`,
-      preAllocatedVUs: vusFor(CREATE_RATE),
-      maxVUs: 4 * vusFor(CREATE_RATE),
-    },
+    redirects: rampingArrivals('redirect', REDIRECT_RATE, DURATION_S, RAMP_S),
+    creates: constantArrivals('create', CREATE_RATE, DURATION_S),
   },
   thresholds: {
     // SLO: 99 % of redirects within 100 ms.
@@ -116,26 +98,4 @@ function follow(code, url) {
     'redirect answers 301 or 302': (r) => r.status === 301 || r.status === 302,
     'redirect leads to the stored target': (r) => r.headers.Location === url,
   });
-}
-
-/** VUs to keep ready for an arrival rate, assuming answers within 100 ms. */
-function vusFor(rate) {
-  return Math.max(2, Math.ceil(rate / 10));
-}
-
-function positiveNumber(name, fallback) {
-  const raw = __ENV[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!(value > 0)) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
-
-/** "90", "90s", "5m", "1h30m" as seconds. */
-function seconds(text) {
-  const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);
-  const [, h = 0, m = 0, s = 0] = parts || [];
-  const total = Number(h) * 3600 + Number(m) * 60 + Number(s);
-  if (!parts || total < 2) throw new Error(`DURATION must be 2s or more, not "${text}"`);
-  return total;
 }

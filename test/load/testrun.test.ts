@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { clusterScript } from '../../scripts/k6-script.ts';
 import { ROOT } from '../observability/tools.ts';
 
 /**
@@ -87,10 +88,11 @@ describe.each(systems)('load-tests/%s', (system) => {
 
     expect(source).toEqual({ name: expect.any(String), file: 'script.js' });
     expect(configMap).toBeDefined();
-    if (configMap!.data?.['script.js'] !== script) {
+    if (configMap!.data?.['script.js'] !== clusterScript(ROOT, system)) {
       throw new Error(
         `the ConfigMap in load-tests/${system}/testrun.yaml holds another script.js than ` +
-          `load-tests/${system}/script.js: npm run load -- ${system} --write-testrun`,
+          `load-tests/${system}/script.js with load-tests/shared.js: ` +
+          `npm run load -- ${system} --write-testrun`,
       );
     }
   });
