@@ -12,6 +12,7 @@ import { navigationError } from './errors.ts';
 import type { Navigator } from './navigator.ts';
 import type { PlaceSearch } from './places.ts';
 import {
+  checkedPairs,
   etaBody,
   etaQuery,
   parseLatLng,
@@ -74,7 +75,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
     if (body.pairs.length > deps.etaMaxPairs) {
       throw invalidField('pairs', `at most ${deps.etaMaxPairs} pairs per request`);
     }
-    res.json(etas(loaded(), body.pairs, body.metric));
+    res.json(etas(loaded(), checkedPairs(body.pairs), body.metric));
   });
 
   const places = placesQuery(deps.placesMaxLimit);

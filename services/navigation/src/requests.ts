@@ -34,15 +34,24 @@ export const etaQuery = z.object({
   metric: metric.default('time'),
 });
 
-const latLng = z.object({
-  lat: z.number().min(-90).max(90),
-  lng: z.number().min(-180).max(180),
-});
+// Numbers only here: the range is checked by checkedPairs, which names pairs[i].from/.to (and
+// answers coordinate_invalid) exactly as GET /eta does.
+const latLng = z.object({ lat: z.number(), lng: z.number() });
 
 export const etaBody = z.object({
   pairs: z.array(z.object({ from: latLng, to: latLng }).strict()).min(1),
   metric: metric.default('time'),
 });
+
+/** A posted batch's coordinates, each off the globe a 400 naming `pairs[i].from` or `.to`. */
+export function checkedPairs(
+  pairs: readonly { from: LatLng; to: LatLng }[],
+): { from: LatLng; to: LatLng }[] {
+  return pairs.map(({ from, to }, i) => ({
+    from: checkedLatLng(from, `pairs[${i}].from`),
+    to: checkedLatLng(to, `pairs[${i}].to`),
+  }));
+}
 
 /** `lat,lng;lat,lng` pairs joined by `|`; more than `max` pairs is a 400 naming `pairs`. */
 export function parsePairs(raw: string, max: number): { from: LatLng; to: LatLng }[] {

@@ -209,6 +209,23 @@ describe('ETAs', () => {
     expect(posted.status).toBe(400);
     expect(posted.body.error.field).toBe('pairs');
   });
+
+  it('names a posted coordinate off the globe as GET does, pairs[i].from or .to', async () => {
+    for (const [pairs, field] of [
+      [[{ from: { lat: 95, lng: 7.4 }, to: STADIUM }], 'pairs[0].from'],
+      [
+        [
+          { from: CASINO, to: STADIUM },
+          { from: CASINO, to: { lat: 43.7, lng: -181 } },
+        ],
+        'pairs[1].to',
+      ],
+    ] as const) {
+      const { status, body } = await send('POST', '/eta', { pairs });
+      expect(status).toBe(400);
+      expect(body.error).toMatchObject({ code: 'coordinate_invalid', field });
+    }
+  });
 });
 
 /** Two road points of the extract that no route joins, found with plain Dijkstra. */

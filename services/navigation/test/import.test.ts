@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { shortestPathViolation } from '../src/domain/bellman-ford.ts';
 import { Dijkstra, edgeSource } from '../src/domain/dijkstra.ts';
 import { haversineM } from '../src/domain/geo.ts';
@@ -173,5 +176,43 @@ describe('a damaged extract', () => {
     await writeFile(empty, '');
     await expectUnreadable(empty);
     await expectUnreadable(join(dir, 'missing.osm.pbf'));
+  });
+});
+
+describe('the import CLI', () => {
+  const CLI = fileURLToPath(new URL('../src/import-cli.ts', import.meta.url));
+  const run = (file: string) =>
+    promisify(execFile)(process.execPath, [CLI, file]).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it('prints its progress and what it kept, and a damaged file stops it naming the file', async () => {
+    const file = join(OSM_DIR, 'monaco.osm.pbf');
+    const { code, stdout } = await run(file);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`importing ${file}`);
+    expect(stdout).toMatch(/reading: 100% of \d+ kB, \d+ nodes, \d+ ways/);
+    expect(stdout).toMatch(/building: 100% of/);
+    const summary = JSON.parse(stdout.slice(stdout.indexOf('{')));
+    const { summary: expected } = await importOsm(file);
+    expect(summary).toMatchObject({
+      nodes: expected.nodes,
+      edges: expected.edges,
+      keptWays: expected.keptWays,
+      droppedWays: expected.droppedWays,
+    });
+
+    const dir = await mkdtemp(join(tmpdir(), 'navigation-import-cli-'));
+    try {
+      const cut = join(dir, 'cut.osm.pbf');
+      const bytes = await readFile(file);
+      await writeFile(cut, bytes.subarray(0, bytes.length >> 1));
+      const failed = await run(cut);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain(`cannot read OSM extract ${cut}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
