@@ -202,6 +202,20 @@ describe('errors', () => {
     });
   });
 
+  it('answers valid JSON that is neither an object nor an array with 400 saying so', async () => {
+    const { url } = await start();
+
+    for (const body of ['null', '"text"', ' 42 ']) {
+      const res = await postJson(`${url}/echo`, body);
+      expect(res.status).toBe(400);
+      expect(await errorOf(res)).toMatchObject({
+        code: 'invalid_request',
+        field: 'body',
+        message: 'the body must be a JSON object or array',
+      });
+    }
+  });
+
   it('answers a body over the limit with 413 and accepts one under it', async () => {
     const { url } = await start({ bodyLimit: '1kb' });
 

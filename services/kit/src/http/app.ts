@@ -182,6 +182,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 interface BodyParserError {
   type?: string;
   status?: number;
+  /** The raw body, on a parse failure. */
+  body?: unknown;
 }
 
 /** Normalises anything thrown into the JSON error body; only 5xx are logged, once. */
@@ -213,7 +215,11 @@ function toAppError(error: unknown): AppError {
   const parserType = (error as BodyParserError | undefined)?.type;
   if (parserType === 'entity.too.large') return httpError('payload_too_large', { field: 'body' });
   if (parserType === 'entity.parse.failed') {
-    return httpError('invalid_request', { field: 'body', message: 'the body is not valid JSON' });
+    // The parser takes objects and arrays only; `null` or `"text"` are JSON all the same.
+    const message = isJson((error as BodyParserError).body)
+      ? 'the body must be a JSON object or array'
+      : 'the body is not valid JSON';
+    return httpError('invalid_request', { field: 'body', message });
   }
   if (parserType === 'encoding.unsupported' || parserType === 'charset.unsupported') {
     return httpError('unsupported_media_type', { field: 'body' });
@@ -223,4 +229,14 @@ function toAppError(error: unknown): AppError {
     return httpError('invalid_request', { field: 'body' });
   }
   return httpError('internal');
+}
+
+function isJson(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

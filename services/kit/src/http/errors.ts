@@ -2,6 +2,7 @@
 export const httpErrors = {
   invalid_request: { status: 400, message: 'the request is invalid' },
   not_found: { status: 404, message: 'not found' },
+  request_timeout: { status: 408, message: 'the request did not arrive in time' },
   conflict: { status: 409, message: 'the resource is in a conflicting state' },
   idempotency_in_flight: {
     status: 409,
@@ -14,6 +15,7 @@ export const httpErrors = {
     message: 'this Idempotency-Key was used with a different request',
   },
   rate_limited: { status: 429, message: 'too many requests' },
+  headers_too_large: { status: 431, message: 'the request line and headers are too large' },
   internal: { status: 500, message: 'internal error' },
   unavailable: { status: 503, message: 'a dependency is unavailable' },
 } as const;

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { Express } from 'express';
 import { createLogger } from '../telemetry/logger.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
@@ -147,6 +148,45 @@ describe('serve', () => {
 
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     expect(await hanging).not.toMatch(/^answered/);
+  });
+});
+
+/** The raw answer of a server to bytes written on one connection, until it closes. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('requests the HTTP parser refuses', () => {
+  const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+
+  it('answers a URL past the header limit with 431 and the JSON error body', async () => {
+    const server = await start(appWithSlowRoutes());
+    const answer = await rawExchange(
+      server.port,
+      `GET /slow?q=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(answer).toMatch(/\r\nContent-Type: application\/json/);
+    expect(bodyOf(answer)).toEqual({
+      error: { code: 'headers_too_large', message: 'the request line and headers are too large' },
+    });
+  });
+
+  it('answers bytes that are not HTTP with 400 and the JSON error body', async () => {
+    const server = await start(appWithSlowRoutes());
+    const answer = await rawExchange(server.port, 'HELLO THERE\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(bodyOf(answer)).toEqual({
+      error: { code: 'invalid_request', message: 'the request is not valid HTTP' },
+    });
+    // The server still answers the next client.
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 });
 

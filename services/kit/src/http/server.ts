@@ -1,8 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Logger } from '../telemetry/logger.ts';
 import type { HttpApp } from './app.ts';
+import { httpErrors, type HttpErrorCode } from './errors.ts';
 
 /**
  * A handler tried before express. It answers the request and returns true, or
@@ -36,6 +44,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     : app;
   const server = createServer(handle);
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
     const refuse = (error: NodeJS.ErrnoException) => {
@@ -85,6 +94,38 @@ function drain(server: Server, drainMs: number): Promise<void> {
 }
 
 const IDLE_SWEEP_MS = 50;
+
+/**
+ * A request Node's parser refuses before any handler sees it (a URL or headers past
+ * the 16 KB limit, bytes that are not HTTP, a request that never finished) gets the
+ * platform's JSON error body instead of Node's bare status line.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: HttpErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers_too_large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request_timeout'
+        : 'invalid_request';
+  const { status, message } = httpErrors[code];
+  const body = JSON.stringify({
+    error: {
+      code,
+      message: code === 'invalid_request' ? 'the request is not valid HTTP' : message,
+    },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
 
 /**
  * Serves an app of createHttpApp: adds its error handlers, listens, and on
