@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import type { RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { clientRateLimit, idempotency, parseInput, type Cache, type HttpApp } from '@platform/kit';
 import type { AssetService } from './assets.ts';
@@ -18,6 +18,12 @@ import { chatError } from './errors.ts';
 import type { Groups } from './groups.ts';
 import type { MessageService } from './messages.ts';
 import type { PresenceService } from './presence.ts';
+import {
+  RateLimited,
+  retryAfterSeconds,
+  type RateLimitKind,
+  type UserRateLimits,
+} from './rate-limits.ts';
 import type { ConversationIndex } from './store/conversation-index.store.ts';
 import { NameTaken, type UserStore } from './store/user.store.ts';
 
@@ -53,6 +59,8 @@ export interface ApiDeps {
   assets: AssetService;
   groups: Groups;
   cache: Cache;
+  /** Per-user budgets of group creations and uploads (sends: the message service's). */
+  limits: UserRateLimits;
   passwordLogN: number;
   signInRateLimit: number;
   maxBodyChars: number;
@@ -97,6 +105,14 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
     windowMs: 60_000,
   });
 
+  /** Takes one from the caller's budget of this kind (429 past it). */
+  const perUser =
+    (kind: RateLimitKind): RequestHandler =>
+    async (_req, res, next) => {
+      await deps.limits.take(kind, res.locals.userId);
+      next();
+    };
+
   app.post('/users', signInLimit, async (req, res) => {
     const body = parseInput(credentials, req.body);
     const user = {
@@ -140,7 +156,7 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   });
 
   /** A group of the caller and these users; the caller is always a member. */
-  app.post('/groups', authenticated, async (req, res) => {
+  app.post('/groups', authenticated, perUser('group_create'), async (req, res) => {
     const body = parseInput(groupBody, req.body);
     res.status(201).json(await groups.create(res.locals.userId, body.name, body.members));
   });
@@ -205,6 +221,7 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   app.post(ASSETS_PATH, authenticated, async (req, res) => {
     const length = req.headers['content-length'];
     try {
+      await deps.limits.take('upload', res.locals.userId);
       const { asset, created } = await assets.upload({
         uploadedBy: res.locals.userId,
         contentType: req.headers['content-type'],
@@ -248,4 +265,11 @@ export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
       res.destroy(error as Error);
     }
   });
+
+  /** A refusal by a per-user limit says when to come back; the kit's handler writes the body. */
+  const retryAfter: ErrorRequestHandler = (error, _req, res, next) => {
+    if (error instanceof RateLimited) res.setHeader('retry-after', retryAfterSeconds(error));
+    next(error);
+  };
+  app.use(retryAfter);
 }

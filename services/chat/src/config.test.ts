@@ -9,6 +9,9 @@ describe('chat configuration', () => {
     expect(config.HANDLER_ID).toMatch(/^[\w.-]{1,64}$/);
     expect(config.MAX_GROUP_MEMBERS).toBe(500);
     expect(config.GROUP_CACHE_MS).toBe(5_000);
+    expect(config.RATE_LIMIT_WINDOW_MS).toBe(10_000);
+    expect(config.SEND_RATE_LIMIT).toBe(200);
+    expect(config.GROUP_SEND_RATE_LIMIT).toBe(5_000);
   });
 
   test.each([
@@ -19,6 +22,12 @@ describe('chat configuration', () => {
     ['PASSWORD_HASH_LOG_N', '30'],
     ['MAX_GROUP_MEMBERS', '1'],
     ['GROUP_CACHE_MS', '-1'],
+    ['RATE_LIMIT_WINDOW_MS', '10'],
+    ['SEND_RATE_LIMIT', '0'],
+    ['GROUP_SEND_RATE_LIMIT', 'many'],
+    ['TYPING_RATE_LIMIT', '-5'],
+    ['GROUP_CREATE_RATE_LIMIT', '1.5'],
+    ['UPLOAD_RATE_LIMIT', '0'],
   ])('a bad %s is named', (variable, value) => {
     expect(() => parseChatConfig({ [variable]: value })).toThrow(
       new RegExp(`^invalid configuration: ${variable}: `),

@@ -73,6 +73,18 @@ export const configSchema = z.object({
   GROUP_CACHE_MS: env.number(5_000).pipe(z.number().min(0).max(600_000)),
   /** Groups up to this size send receipts to the sender and typing to members; larger ones not. */
   GROUP_RECEIPTS_MAX_MEMBERS: env.positiveInt(32).pipe(z.number().max(10_000)),
+  /** The fixed window of the per-user limits below; counts live in the cache, shared by all. */
+  RATE_LIMIT_WINDOW_MS: env.positiveInt(10_000).pipe(z.number().min(100).max(3_600_000)),
+  /** Messages one user may send per window, 1:1 and group, over WebSocket and HTTP together. */
+  SEND_RATE_LIMIT: env.positiveInt(200).pipe(z.number().max(1_000_000)),
+  /** Group recipients one user's sends may reach per window (a send costs its members - 1). */
+  GROUP_SEND_RATE_LIMIT: env.positiveInt(5_000).pipe(z.number().max(10_000_000)),
+  /** Typing events one user may send per window; beyond, they are dropped. */
+  TYPING_RATE_LIMIT: env.positiveInt(100).pipe(z.number().max(1_000_000)),
+  /** Groups one user may create per window. */
+  GROUP_CREATE_RATE_LIMIT: env.positiveInt(20).pipe(z.number().max(1_000_000)),
+  /** Asset uploads one user may start per window. */
+  UPLOAD_RATE_LIMIT: env.positiveInt(30).pipe(z.number().max(1_000_000)),
   /** On SIGTERM, connections are closed gradually over this long. */
   DRAIN_GRACE_MS: env.positiveInt(20_000).pipe(z.number().max(600_000)),
 });

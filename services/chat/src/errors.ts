@@ -21,6 +21,7 @@ export const chatErrors = {
   group_not_found: { status: 404, message: 'no such group' },
   too_many_members: { status: 400, message: 'a group has too many members' },
   unknown_users: { status: 400, message: 'some members are not users' },
+  rate_limited: { status: 429, message: 'too many requests, try again later' },
 } as const;
 
 export type ChatErrorCode = keyof typeof chatErrors;

@@ -8,6 +8,7 @@ import { ConnectionPlane } from './handler.ts';
 import type { MessageService } from './messages.ts';
 import { chatMetrics } from './metrics.ts';
 import type { PresenceService } from './presence.ts';
+import type { UserRateLimits } from './rate-limits.ts';
 import type { Router } from './router.ts';
 
 describe('connection plane timers', () => {
@@ -56,6 +57,7 @@ describe('connection plane timers', () => {
         sweep: async () => 0,
         close: () => undefined,
       } as unknown as PresenceService,
+      limits: {} as unknown as UserRateLimits,
       metrics: chatMetrics(createMetrics('chat-test'), 'h1'),
       logger: createLogger('chat-test', 'silent'),
     });

@@ -17,6 +17,7 @@ import { SendQueue, type FrameKind } from './domain/send-queue.ts';
 import type { MessageService } from './messages.ts';
 import type { ChatMetrics } from './metrics.ts';
 import type { PresenceService } from './presence.ts';
+import { RateLimited, type UserRateLimits } from './rate-limits.ts';
 import type { Routed, Router } from './router.ts';
 
 export const WS_PATH = '/ws';
@@ -55,6 +56,8 @@ export interface HandlerDeps {
   router: Router;
   messages: MessageService;
   presence: PresenceService;
+  /** The user's typing budget (sends are limited by the message service). */
+  limits: UserRateLimits;
   metrics: ChatMetrics;
   logger: Logger;
 }
@@ -379,6 +382,8 @@ export class Connection {
   #badEvents = 0;
   #inFlight = 0;
   #closed = false;
+  /** Until then, typing refused by the limit is dropped without telling the client again. */
+  #typingToldUntil = 0;
 
   constructor(
     ws: WebSocket,
@@ -553,6 +558,7 @@ export class Connection {
           await messages.readAck(this.user, event.conversationId, event.messageId);
           break;
         case 'typing':
+          if (!(await this.#typingAllowed())) break;
           for (const peer of await messages.typingPeers(this.user, event.conversationId)) {
             router.bestEffort(peer, {
               type: 'typing',
@@ -586,6 +592,12 @@ export class Connection {
       }
     } catch (error) {
       const clientSeq = event.type === 'send_message' ? event.clientSeq : undefined;
+      if (error instanceof RateLimited) {
+        // Not a bad event: the client slows down and resends, the connection stays.
+        const { code, message, retryAfterMs } = error;
+        this.send({ type: 'error', code, message, clientSeq, retryAfterMs }, 'essential');
+        return;
+      }
       if (error instanceof AppError && error.status < 500) {
         this.#refuse(error.code, error.field ?? 'type', error.message, clientSeq);
         return;
@@ -597,6 +609,21 @@ export class Connection {
         'essential',
       );
     }
+  }
+
+  /**
+   * Whether the user's typing budget takes this event. Past it the event is
+   * dropped (typing is best effort), and the client hears so once a window.
+   */
+  async #typingAllowed(): Promise<boolean> {
+    const refusal = await this.#deps.limits.check('typing', this.user);
+    if (!refusal) return true;
+    if (Date.now() >= this.#typingToldUntil) {
+      this.#typingToldUntil = Date.now() + refusal.retryAfterMs;
+      const { code, message, retryAfterMs } = refusal;
+      this.send({ type: 'error', code, message, field: 'type', retryAfterMs }, 'droppable');
+    }
+    return false;
   }
 }
 

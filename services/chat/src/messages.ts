@@ -8,6 +8,7 @@ import type { GroupMessageLog, Groups } from './groups.ts';
 import type { ChatMetrics } from './metrics.ts';
 import type { Router } from './router.ts';
 import type { ConversationIndex } from './store/conversation-index.store.ts';
+import type { UserRateLimits } from './rate-limits.ts';
 import type { MessageStore, Receipt } from './store/message.store.ts';
 
 export interface SendRequest {
@@ -39,6 +40,7 @@ export class MessageService {
   readonly #users: { exists(id: string): Promise<boolean> };
   /** Whether a user id is a user; users are never deleted, so a yes stays true. */
   readonly #known = new TtlCache<boolean>({ ttlMs: 60_000 });
+  readonly #limits: UserRateLimits | undefined;
   readonly #metrics: ChatMetrics;
   readonly #logger: Logger;
 
@@ -53,6 +55,8 @@ export class MessageService {
     groupReceiptsMax: number;
     /** A 1:1 send's recipient must be a user. */
     users: { exists(id: string): Promise<boolean> };
+    /** Each sender's budget of messages and group recipients; none: unlimited. */
+    limits?: UserRateLimits;
     metrics: ChatMetrics;
     logger: Logger;
   }) {
@@ -64,6 +68,7 @@ export class MessageService {
     this.#groupLog = deps.groupLog;
     this.#groupReceiptsMax = deps.groupReceiptsMax;
     this.#users = deps.users;
+    this.#limits = deps.limits;
     this.#metrics = deps.metrics;
     this.#logger = deps.logger;
   }
@@ -73,11 +78,14 @@ export class MessageService {
    * resend gets the same ack. A group message is published to the fan-out topic before
    * this resolves, a resend publishes it again (the worker is idempotent), so
    * a crash between store and publish is repaired by the client's resend.
+   * Past the sender's limits it throws RateLimited and stores nothing.
    */
   async send(sender: string, request: SendRequest): Promise<SendOutcome> {
     const { conversationId, clientSeq, body } = request;
-    await this.#groups.requireMember(conversationId, sender);
+    const members = await this.#groups.requireMember(conversationId, sender);
     const group = groupOf(conversationId) !== undefined;
+    // Before any message is written: a refused send stores nothing (a resend counts too).
+    await this.#limits?.takeSend(sender, members.length - 1, group);
     const recipient = group ? undefined : peerOf(conversationId, sender);
     // Otherwise anyone could store pending rows for ids no one has, and be told 201.
     if (recipient && !(await this.#known.get(recipient, () => this.#users.exists(recipient)))) {

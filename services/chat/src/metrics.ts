@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Metrics } from '@platform/kit';
+import { RATE_LIMIT_KINDS } from './rate-limits.ts';
 
 export type ChatMetrics = ReturnType<typeof chatMetrics>;
 
@@ -21,7 +22,15 @@ export function chatMetrics(metrics: Metrics, handler: string) {
   // Both outcomes exist from the start, so an error ratio is 0 rather than no series.
   deliveries.labels('ok').inc(0);
   deliveries.labels('error').inc(0);
+  const rateLimited = new Counter({
+    name: 'chat_rate_limited_total',
+    help: 'Sends, typing events, group creations and uploads refused by the per-user limits.',
+    labelNames: ['kind'],
+    registers,
+  });
+  for (const kind of RATE_LIMIT_KINDS) rateLimited.labels(kind).inc(0);
   return {
+    rateLimited,
     deliveries: { ok: deliveries.labels('ok'), error: deliveries.labels('error') },
     connections: new Gauge({
       name: 'chat_connections',

@@ -22,6 +22,7 @@ import { CLOSE, ConnectionPlane } from './handler.ts';
 import { MessageService } from './messages.ts';
 import { chatMetrics } from './metrics.ts';
 import { PresenceService } from './presence.ts';
+import { UserRateLimits } from './rate-limits.ts';
 import { Router } from './router.ts';
 import { AssetStore } from './store/asset.store.ts';
 import { ConversationIndex } from './store/conversation-index.store.ts';
@@ -87,6 +88,19 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     maxMembers: config.MAX_GROUP_MEMBERS,
     cacheMs: config.GROUP_CACHE_MS,
   });
+  const limits = new UserRateLimits({
+    cache: infra.cache,
+    windowMs: config.RATE_LIMIT_WINDOW_MS,
+    limits: {
+      send: config.SEND_RATE_LIMIT,
+      group_recipients: config.GROUP_SEND_RATE_LIMIT,
+      typing: config.TYPING_RATE_LIMIT,
+      group_create: config.GROUP_CREATE_RATE_LIMIT,
+      upload: config.UPLOAD_RATE_LIMIT,
+    },
+    refused: domainMetrics.rateLimited,
+    logger,
+  });
   const groupLog = new GroupMessageLog(infra.eventLog);
   const messages = new MessageService({
     store,
@@ -97,6 +111,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     groupLog,
     groupReceiptsMax: config.GROUP_RECEIPTS_MAX_MEMBERS,
     users,
+    limits,
     metrics: domainMetrics,
     logger,
   });
@@ -142,6 +157,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
       conversations,
       assets,
       cache: infra.cache,
+      limits,
       passwordLogN: config.PASSWORD_HASH_LOG_N,
       signInRateLimit: config.SIGN_IN_RATE_LIMIT,
       maxBodyChars: config.MAX_BODY_CHARS,
@@ -197,6 +213,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     router,
     messages,
     presence,
+    limits,
     metrics: domainMetrics,
     logger,
   });

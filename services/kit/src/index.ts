@@ -23,7 +23,7 @@ export {
   type HttpErrorCode,
 } from './http/errors.ts';
 export { idempotency, type IdempotencyOptions } from './http/idempotency.ts';
-export { CacheRateLimitStore, clientRateLimit } from './http/rate-limit.ts';
+export { CacheRateLimitStore, clientRateLimit, countInWindow } from './http/rate-limit.ts';
 export {
   serve,
   serveApp,

@@ -82,7 +82,15 @@ export type ServerEvent =
       lastSeen: number | null;
     }
   | { type: 'synced'; conversationId: string; last: string | null }
-  | { type: 'error'; code: string; message: string; field?: string; clientSeq?: number };
+  | {
+      type: 'error';
+      code: string;
+      message: string;
+      field?: string;
+      clientSeq?: number;
+      /** With code rate_limited: when the window that refused it ends. */
+      retryAfterMs?: number;
+    };
 
 export const CLIENT_EVENT_TYPES: ReadonlySet<string> = new Set([
   'send_message',

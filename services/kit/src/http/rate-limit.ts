@@ -3,6 +3,23 @@ import type { RequestHandler } from 'express';
 import type { Cache } from '../ports/cache/cache.ts';
 import { httpError } from './errors.ts';
 
+/**
+ * Adds `by` to a fixed-window counter on the cache port (one per key and
+ * window, expiring after the next): the window's total so far and when it ends.
+ */
+export async function countInWindow(
+  cache: Cache,
+  key: string,
+  by: number,
+  windowMs: number,
+): Promise<{ total: number; resetAt: number }> {
+  const window = Math.floor(Date.now() / windowMs);
+  const counter = `${key}:${window}`;
+  const total = await cache.incrBy(counter, by);
+  if (total === by) await cache.expire(counter, windowMs * 2);
+  return { total, resetAt: (window + 1) * windowMs };
+}
+
 /** Fixed-window counters on the cache port, so every replica shares one budget per client. */
 export class CacheRateLimitStore implements Store {
   readonly localKeys = false;
@@ -20,11 +37,13 @@ export class CacheRateLimitStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const window = Math.floor(Date.now() / this.#windowMs);
-    const counter = `${this.prefix}${key}:${window}`;
-    const totalHits = await this.#cache.incrBy(counter, 1);
-    if (totalHits === 1) await this.#cache.expire(counter, this.#windowMs * 2);
-    return { totalHits, resetTime: new Date((window + 1) * this.#windowMs) };
+    const { total, resetAt } = await countInWindow(
+      this.#cache,
+      `${this.prefix}${key}`,
+      1,
+      this.#windowMs,
+    );
+    return { totalHits: total, resetTime: new Date(resetAt) };
   }
 
   async decrement(key: string): Promise<void> {
