@@ -48,6 +48,7 @@ const MULTI_SHARD_READS = [
   'relay',
   'archiver',
   'inventory extension',
+  'retiring nights',
   'search indexer start',
   'availability gauge',
 ];
@@ -69,6 +70,7 @@ const TRANSACTIONS = [
   'rereserve (refunded)',
   'recordRefund',
   'inventory extension',
+  'retiring nights',
 ];
 
 function schema(): string[] {
@@ -252,6 +254,7 @@ async function record(): Promise<RecordingRelational> {
   await db.as('inventory extension', () =>
     hotels.extendInventory({ from: '2030-01-01', until: '2030-01-20' }),
   );
+  await db.as('retiring nights', () => hotels.retireNights('2030-01-02'));
   await db.as('archiver', async () => {
     const due = await bookings.terminal(now + 1_000_000, '2030-02-01', 100);
     expect(due.length).toBeGreaterThan(0);

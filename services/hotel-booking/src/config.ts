@@ -22,6 +22,8 @@ export const configSchema = z.object({
   SWEEP_INTERVAL_MS: env.positiveInt(5_000).pipe(z.number().min(50).max(3_600_000)),
   SWEEP_BATCH: env.positiveInt(200).pipe(z.number().max(10_000)),
   INVENTORY_DAYS: env.positiveInt(365).pipe(z.number().max(1_100)),
+  /** Nights that ended this many days before the first on sale are deleted (the hold releaser). */
+  PAST_NIGHTS_KEPT_DAYS: env.positiveInt(30).pipe(z.number().max(3_650)),
   MAX_NIGHTS: env.positiveInt(30).pipe(z.number().max(365)),
   /** Shared with the payment provider, which signs its callbacks with it. */
   PAYMENT_WEBHOOK_SECRET: z

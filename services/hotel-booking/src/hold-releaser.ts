@@ -1,6 +1,7 @@
 import type { Logger } from '@platform/kit';
 import type { BookingService } from './bookings.ts';
 import type { HoldKeys } from './holds.ts';
+import { addDays } from './domain/dates.ts';
 import { saleWindow } from './domain/inventory.ts';
 import type { HotelStore } from './store/hotel.store.ts';
 
@@ -98,27 +99,33 @@ const HOUR = 3_600_000;
 
 /**
  * Keeps `inventoryDays` nights on sale ahead of today: opens the new nights
- * of every room type at start and every hour.
+ * of every room type at start and every hour. Nights more than
+ * `pastNightsKeptDays` before the first one on sale are deleted then too.
  */
 export class InventoryExtender {
   readonly #hotels: HotelStore;
   readonly #inventoryDays: number;
+  readonly #pastNightsKeptDays: number;
   readonly #logger: Logger;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> = Promise.resolve();
 
-  constructor(hotels: HotelStore, inventoryDays: number, logger: Logger) {
+  constructor(
+    hotels: HotelStore,
+    days: { inventoryDays: number; pastNightsKeptDays: number },
+    logger: Logger,
+  ) {
     this.#hotels = hotels;
-    this.#inventoryDays = inventoryDays;
+    this.#inventoryDays = days.inventoryDays;
+    this.#pastNightsKeptDays = days.pastNightsKeptDays;
     this.#logger = logger;
   }
 
   start(): void {
     const run = () => {
-      this.#running = this.#hotels
-        .extendInventory(saleWindow(Date.now(), this.#inventoryDays))
-        .then((nights) => this.#logger.info({ nights }, 'nights opened'))
-        .catch((error: unknown) => this.#logger.warn({ err: error }, 'opening nights failed'));
+      this.#running = this.#runOnce().catch((error: unknown) =>
+        this.#logger.warn({ err: error }, 'opening or retiring nights failed'),
+      );
     };
     run();
     this.#timer = setInterval(run, HOUR);
@@ -128,5 +135,14 @@ export class InventoryExtender {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.#running;
+  }
+
+  async #runOnce(): Promise<void> {
+    const window = saleWindow(Date.now(), this.#inventoryDays);
+    const opened = await this.#hotels.extendInventory(window);
+    const retired = await this.#hotels.retireNights(
+      addDays(window.from, -this.#pastNightsKeptDays),
+    );
+    this.#logger.info({ nights: opened, retired }, 'nights opened');
   }
 }

@@ -122,7 +122,11 @@ export async function runHotelBooking(config: Config, roles: Role[]): Promise<Ru
   };
 
   if (roles.includes('hold-releaser')) {
-    const extender = new InventoryExtender(hotels, config.INVENTORY_DAYS, logger);
+    const extender = new InventoryExtender(
+      hotels,
+      { inventoryDays: config.INVENTORY_DAYS, pastNightsKeptDays: config.PAST_NIGHTS_KEPT_DAYS },
+      logger,
+    );
     extender.start();
     lifecycle.onShutdown('inventory', () => extender.close());
     availabilityGauges(metrics, hotels);

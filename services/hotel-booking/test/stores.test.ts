@@ -119,6 +119,33 @@ describe.each<[string, Servers]>([
     expect(await inventoryProblems(db, new Map([[roomId, 40]]))).toEqual([]);
   });
 
+  it('retires nights before a date, except those from the first a hold still covers', async () => {
+    const window = { from: inDays(-40), until: inDays(5) };
+    const fields = { quantity: 2, minPrice: 100, maxPrice: 200 };
+    const [plain, held] = [`old-${randomUUID().slice(0, 8)}`, `old-${randomUUID().slice(0, 8)}`];
+    for (const id of [plain, held]) await hotels.putRoom(hotelId, id, fields, window, Date.now());
+    const hold = await bookings.reserve(
+      request(held, { startDate: inDays(-35), endDate: inDays(-33) }),
+    );
+    if (!hold.ok) throw new Error(hold.reason);
+    const firstNight = async (roomId: string) =>
+      (await hotels.availability(roomId, inDays(-50), inDays(10)))[0]?.night;
+
+    // 30 nights of the plain room (-40 to -11) and 5 of the held one (-40 to -36).
+    expect(await hotels.retireNights(inDays(-10))).toBe(35);
+    expect(await firstNight(plain)).toBe(inDays(-10));
+    expect(await firstNight(held)).toBe(inDays(-35));
+    // The hold's nights are there to take its rooms back.
+    const released = await bookings.release(hold.booking.id, 'cancelled', {
+      now: Date.now(),
+      overdueOnly: false,
+    });
+    expect(released?.status).toBe('CANCELLED');
+    expect(await hotels.retireNights(inDays(-10))).toBe(25);
+    expect(await firstNight(held)).toBe(inDays(-10));
+    expect(await hotels.retireNights(inDays(-10))).toBe(0);
+  });
+
   it('opens new nights at the current quantity; a new quantity moves later nights', async () => {
     const roomId = await room();
     const held = await bookings.reserve(request(roomId));

@@ -274,6 +274,42 @@ export class HotelStore {
     }
   }
 
+  /**
+   * Deletes every room type's nights before `before`, which nobody can book any
+   * more, except the nights from the first one a hold still covers: releasing the
+   * hold gives them back. Room by room, so each statement stays on the room's shard.
+   * Returns the nights deleted.
+   */
+  async retireNights(before: CalendarDate): Promise<number> {
+    let retired = 0;
+    let after = '';
+    for (;;) {
+      const page = await this.#db.query<{ id: string }>(
+        'SELECT id FROM rooms WHERE id > ? ORDER BY id LIMIT ?',
+        [after, 200],
+      );
+      for (const { id } of page) {
+        retired += await this.#db.transaction(async (tx) => {
+          // No hold can start on a night past the sale window, so none appears behind this read.
+          const [held] = await tx.query<{ first: string | null }>(
+            'SELECT MIN(start_date) AS first FROM bookings ' +
+              "WHERE status = 'RESERVED' AND room_id = ?",
+            [id],
+          );
+          const first = held?.first ?? null;
+          const until = first !== null && first < before ? first : before;
+          const deleted = await tx.execute(
+            'DELETE FROM room_availability WHERE room_id = ? AND night < ?',
+            [id, until],
+          );
+          return deleted.affectedRows;
+        });
+      }
+      if (page.length < 200) return retired;
+      after = page.at(-1)!.id;
+    }
+  }
+
   async availability(
     roomId: string,
     from: CalendarDate,
