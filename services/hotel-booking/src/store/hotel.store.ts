@@ -88,6 +88,9 @@ type RoomRow = {
 
 const PUT_ROOM_ATTEMPTS = 8;
 
+/** Room types read at a time by the hourly passes over every room. */
+const ROOMS_PER_PAGE = 200;
+
 /** A bounded number of rows per INSERT keeps statements well under max_allowed_packet. */
 const NIGHTS_PER_INSERT = 200;
 
@@ -253,59 +256,51 @@ export class HotelStore {
 
   /** Opens the nights of every room type up to window.until; returns how many were opened. */
   async extendInventory(window: InventoryWindow): Promise<number> {
-    let opened = 0;
-    let after = '';
-    for (;;) {
-      const page = await this.#db.query<{ id: string }>(
-        'SELECT id FROM rooms WHERE id > ? ORDER BY id LIMIT ?',
-        [after, 200],
+    return this.#eachRoom(async (tx, id) => {
+      const [room] = await tx.query<{ quantity: number }>(
+        'SELECT quantity FROM rooms WHERE id = ? FOR UPDATE',
+        [id],
       );
-      for (const { id } of page) {
-        opened += await this.#db.transaction(async (tx) => {
-          const [room] = await tx.query<{ quantity: number }>(
-            'SELECT quantity FROM rooms WHERE id = ? FOR UPDATE',
-            [id],
-          );
-          return room ? this.#openNights(tx, id, room.quantity, window) : 0;
-        });
-      }
-      if (page.length < 200) return opened;
-      after = page.at(-1)!.id;
-    }
+      return room ? this.#openNights(tx, id, room.quantity, window) : 0;
+    });
   }
 
   /**
    * Deletes every room type's nights before `before`, which nobody can book any
    * more, except the nights from the first one a hold still covers: releasing the
-   * hold gives them back. Room by room, so each statement stays on the room's shard.
-   * Returns the nights deleted.
+   * hold gives them back. Returns the nights deleted.
    */
   async retireNights(before: CalendarDate): Promise<number> {
-    let retired = 0;
+    return this.#eachRoom(async (tx, id) => {
+      // No hold can start on a night past the sale window, so none appears behind this read.
+      const [held] = await tx.query<{ first: string | null }>(
+        "SELECT MIN(start_date) AS first FROM bookings WHERE status = 'RESERVED' AND room_id = ?",
+        [id],
+      );
+      const first = held?.first ?? null;
+      const until = first !== null && first < before ? first : before;
+      const deleted = await tx.execute(
+        'DELETE FROM room_availability WHERE room_id = ? AND night < ?',
+        [id, until],
+      );
+      return deleted.affectedRows;
+    });
+  }
+
+  /**
+   * Runs `step` for every room type, each in a transaction of its own so it stays on the
+   * room's shard, paging through the rooms by id; returns the sum of what the steps return.
+   */
+  async #eachRoom(step: (tx: Queryable, roomId: string) => Promise<number>): Promise<number> {
+    let total = 0;
     let after = '';
     for (;;) {
       const page = await this.#db.query<{ id: string }>(
         'SELECT id FROM rooms WHERE id > ? ORDER BY id LIMIT ?',
-        [after, 200],
+        [after, ROOMS_PER_PAGE],
       );
-      for (const { id } of page) {
-        retired += await this.#db.transaction(async (tx) => {
-          // No hold can start on a night past the sale window, so none appears behind this read.
-          const [held] = await tx.query<{ first: string | null }>(
-            'SELECT MIN(start_date) AS first FROM bookings ' +
-              "WHERE status = 'RESERVED' AND room_id = ?",
-            [id],
-          );
-          const first = held?.first ?? null;
-          const until = first !== null && first < before ? first : before;
-          const deleted = await tx.execute(
-            'DELETE FROM room_availability WHERE room_id = ? AND night < ?',
-            [id, until],
-          );
-          return deleted.affectedRows;
-        });
-      }
-      if (page.length < 200) return retired;
+      for (const { id } of page) total += await this.#db.transaction((tx) => step(tx, id));
+      if (page.length < ROOMS_PER_PAGE) return total;
       after = page.at(-1)!.id;
     }
   }
