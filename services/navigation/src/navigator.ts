@@ -169,7 +169,10 @@ export class Navigator {
   }
 
   /** Sets the weather over an area, replacing what was there; traffic stays. */
-  applyWeather(area: TrafficArea, weather: Weather): { selectedEdges: number; changedEdges: number } {
+  applyWeather(
+    area: TrafficArea,
+    weather: Weather,
+  ): { selectedEdges: number; changedEdges: number } {
     const selected = selectEdges(this.graph, { area });
     const update = this.#speeds.setWeather(selected, weatherFactor(weather));
     this.#edgesChanged(update, 'weather');

@@ -37,7 +37,10 @@ describe('LiveSpeeds', () => {
     expect(graph.edgeDurationS[TOWN]).toBeCloseTo(120, 4);
 
     // Light weather replaces it (no compounding): 90 % of 50 is above the jam, which stays 40.
-    expect(speeds.setWeather([TOWN], factor(0.9))).toEqual({ changed: [TOWN], layerChanged: [TOWN] });
+    expect(speeds.setWeather([TOWN], factor(0.9))).toEqual({
+      changed: [TOWN],
+      layerChanged: [TOWN],
+    });
     expect(graph.edgeSpeedKmh[TOWN]).toBe(40);
     expect(graph.edgeDurationS[TOWN]).toBe(timeAt(40));
   });
@@ -53,7 +56,10 @@ describe('LiveSpeeds', () => {
     expect(graph.edgeSpeedKmh[MOTORWAY]).toBe(60);
     // Traffic faster than free flow stays under the rain's cap: the live speed does not move,
     // though the traffic layer did.
-    expect(speeds.setTraffic([TOWN], { factor: 1.5 })).toEqual({ changed: [], layerChanged: [TOWN] });
+    expect(speeds.setTraffic([TOWN], { factor: 1.5 })).toEqual({
+      changed: [],
+      layerChanged: [TOWN],
+    });
     expect(graph.edgeSpeedKmh[TOWN]).toBeCloseTo(47.5, 4);
     expect(speeds.trafficKmh(TOWN)).toBe(75);
   });

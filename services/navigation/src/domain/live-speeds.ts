@@ -64,9 +64,12 @@ export class LiveSpeeds {
 
   /** Every edge back to free-flow traffic; weather stays. */
   clearTraffic(): LayerUpdate {
-    return this.#update(this.#edgesWhere(this.#trafficKmh, (v) => !Number.isNaN(v)), (edge) => {
-      this.#trafficKmh[edge] = Number.NaN;
-    });
+    return this.#update(
+      this.#edgesWhere(this.#trafficKmh, (v) => !Number.isNaN(v)),
+      (edge) => {
+        this.#trafficKmh[edge] = Number.NaN;
+      },
+    );
   }
 
   /** Sets the edges' weather factor (replacing, not compounding, what was there); 1 is none. */
@@ -78,9 +81,12 @@ export class LiveSpeeds {
 
   /** Every edge back to no weather; traffic stays. */
   clearWeather(): LayerUpdate {
-    return this.#update(this.#edgesWhere(this.#weather, (v) => v !== 1), (edge) => {
-      this.#weather[edge] = 1;
-    });
+    return this.#update(
+      this.#edgesWhere(this.#weather, (v) => v !== 1),
+      (edge) => {
+        this.#weather[edge] = 1;
+      },
+    );
   }
 
   #update(edges: readonly number[], write: (edge: number) => void): LayerUpdate {
