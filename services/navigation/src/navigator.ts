@@ -1,8 +1,8 @@
 import { EdgeSnapper, type EdgeSnap } from './domain/edge-snap.ts';
+import { LiveSpeeds, type LayerUpdate } from './domain/live-speeds.ts';
 import type { Metric, RoadGraph } from './domain/road-graph.ts';
 import { RoutePlanner, type PlannedRoute } from './domain/route-planner.ts';
 import { SpeedHistory } from './domain/speed-history.ts';
-import { LiveSpeeds, type LayerUpdate } from './domain/live-speeds.ts';
 import {
   selectEdges,
   type SpeedChange,
