@@ -20,8 +20,10 @@
 //   etas      (open model, 20 % of RATE): POST /eta with ETA_BATCH pairs.
 //   places    (open model, 25 % of RATE): GET /places with a misspelt name.
 //   traffic   (one every TRAFFIC_EVERY seconds): a jam slowing a circle of
-//             300 m to a random share of its speed, and every fourth time a
-//             reset to free flow. Each one empties the route cache.
+//             300 m to a random share of its speed; every fourth time weather
+//             over a circle of 1 km instead (a random condition), and every
+//             fourth time after that both resets (traffic to free flow, no
+//             weather). Each one empties the route cache.
 //   sessions  (SESSION_VUS VUs, closed model): a WebSocket session on
 //             /navigate: start on a popular pair, drive along the route, leave
 //             it sideways for a few pings (the session reroutes, or answers
@@ -181,25 +183,37 @@ export function places() {
 }
 
 let trafficUpdates = 0;
+const CONDITIONS = ['rain', 'heavy_rain', 'fog', 'snow', 'ice'];
 
 export function traffic() {
   trafficUpdates += 1;
   const params = { headers: JSON_HEADERS, tags: { op: 'traffic', name: 'traffic' } };
-  const response =
+  const post = (path, body) => http.post(`${BASE_URL}${path}`, JSON.stringify(body), params);
+  const responses =
     trafficUpdates % 4 === 0
-      ? http.del(`${BASE_URL}/traffic`, null, params)
-      : http.post(
-          `${BASE_URL}/traffic`,
-          JSON.stringify({
-            area: { ...randomPoint(), radiusM: 300 },
-            factor: Math.round((0.2 + 0.6 * Math.random()) * 100) / 100,
-          }),
-          params,
-        );
-  check(response, {
-    'traffic answers 200 with the edges changed': (r) =>
-      r.status === 200 && r.json('changedEdges') >= 0,
-  });
+      ? [
+          http.del(`${BASE_URL}/traffic`, null, params),
+          http.del(`${BASE_URL}/weather`, null, params),
+        ]
+      : trafficUpdates % 4 === 2
+        ? [
+            post('/weather', {
+              area: { ...randomPoint(), radiusM: 1000 },
+              condition: pick(CONDITIONS),
+            }),
+          ]
+        : [
+            post('/traffic', {
+              area: { ...randomPoint(), radiusM: 300 },
+              factor: Math.round((0.2 + 0.6 * Math.random()) * 100) / 100,
+            }),
+          ];
+  for (const response of responses) {
+    check(response, {
+      'traffic and weather answer 200 with the edges changed': (r) =>
+        r.status === 200 && r.json('changedEdges') >= 0,
+    });
+  }
 }
 
 /** One drive: start, follow the route, stray from it until the session reroutes, stop. */

@@ -21,6 +21,8 @@ import {
   routeQuery,
   trafficBody,
   unknownTrafficField,
+  unknownWeatherField,
+  weatherBody,
 } from './requests.ts';
 
 /** What the API serves once the graph and the places are loaded. */
@@ -41,7 +43,7 @@ export interface ApiDeps {
   placesMaxLimit: number;
 }
 
-/** Routes, ETAs, place search and traffic updates on one loaded extract. */
+/** Routes, ETAs, place search, traffic and weather updates on one loaded extract. */
 export async function startApi(deps: ApiDeps): Promise<RunningServer> {
   const http = createHttpApp({
     logger: deps.logger,
@@ -96,6 +98,19 @@ export async function startApi(deps: ApiDeps): Promise<RunningServer> {
 
   app.delete('/traffic', (_req, res) => {
     res.json(loaded().navigator.resetTraffic());
+  });
+
+  app.post('/weather', (req, res) => {
+    const unknown = unknownWeatherField(req.body);
+    if (unknown !== undefined) throw invalidField(unknown, 'is not a field of a weather update');
+    const body = parseInput(weatherBody, req.body);
+    const weather =
+      body.condition !== undefined ? { condition: body.condition } : { factor: body.factor! };
+    res.json(loaded().navigator.applyWeather(body.area!, weather));
+  });
+
+  app.delete('/weather', (_req, res) => {
+    res.json(loaded().navigator.resetWeather());
   });
 
   return serveApp(http, { port: deps.port, host: deps.host, logger: deps.logger });

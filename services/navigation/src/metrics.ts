@@ -2,6 +2,10 @@ import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Metrics } from '@platf
 
 export type RouteKind = 'route' | 'eta' | 'reroute';
 
+/** What changed speeds: traffic on ways or an area, its reset, weather, or its reset. */
+export const SPEED_UPDATE_KINDS = ['ways', 'area', 'reset', 'weather', 'weather_reset'] as const;
+export type SpeedUpdateKind = (typeof SPEED_UPDATE_KINDS)[number];
+
 export interface NavigationMetrics {
   routeSeconds: Histogram<'kind'>;
   settledNodes: Histogram<'kind'>;
@@ -14,6 +18,14 @@ export interface NavigationMetrics {
 /** The navigation_ metrics, registered once per process. */
 export function navigationMetrics(metrics: Metrics): NavigationMetrics {
   const registers = [metrics.registry];
+  const trafficUpdates = new Counter({
+    name: 'navigation_traffic_updates_total',
+    help: 'Traffic and weather updates applied, by kind (ways, area, reset, weather, weather_reset).',
+    labelNames: ['kind'],
+    registers,
+  });
+  // Every kind exists from the start, so the dashboard's series do before the first update.
+  for (const kind of SPEED_UPDATE_KINDS) trafficUpdates.labels(kind).inc(0);
   return {
     routeSeconds: new Histogram({
       name: 'navigation_route_seconds',
@@ -29,15 +41,10 @@ export function navigationMetrics(metrics: Metrics): NavigationMetrics {
       buckets: [10, 100, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000],
       registers,
     }),
-    trafficUpdates: new Counter({
-      name: 'navigation_traffic_updates_total',
-      help: 'Traffic updates applied, by kind (ways, area, reset).',
-      labelNames: ['kind'],
-      registers,
-    }),
+    trafficUpdates,
     trafficEdges: new Counter({
       name: 'navigation_traffic_edges_changed_total',
-      help: 'Edges whose speed a traffic update changed.',
+      help: 'Edges whose live speed a traffic or weather update changed.',
       registers,
     }),
     sessions: new Gauge({

@@ -1,19 +1,18 @@
 import { EdgeSnapper, type EdgeSnap } from './domain/edge-snap.ts';
+import { LiveSpeeds, type LayerUpdate } from './domain/live-speeds.ts';
 import type { Metric, RoadGraph } from './domain/road-graph.ts';
 import { RoutePlanner, type PlannedRoute } from './domain/route-planner.ts';
 import { SpeedHistory } from './domain/speed-history.ts';
 import {
-  applySpeed,
-  freeFlowOf,
-  resetSpeeds,
   selectEdges,
-  type FreeFlow,
   type SpeedChange,
+  type TrafficArea,
   type TrafficSelection,
 } from './domain/traffic.ts';
+import { weatherFactor, type Weather } from './domain/weather.ts';
 import { navigationError } from './errors.ts';
 import type { WayLabel } from './import/osm-import.ts';
-import type { NavigationMetrics, RouteKind } from './metrics.ts';
+import type { NavigationMetrics, RouteKind, SpeedUpdateKind } from './metrics.ts';
 import { RouteCache, routeKey } from './route-cache.ts';
 import type { LiveRouter } from './routers.ts';
 
@@ -53,14 +52,15 @@ export type EtaResult =
 
 /**
  * Routing on one loaded graph: snapping, routing through the configured engine, turn-by-turn
- * steps, ETAs, and traffic updates that change edge speeds and tell the engine which edges.
+ * steps, ETAs, and traffic and weather updates that change edge speeds and tell the engine
+ * which edges.
  */
 export class Navigator {
   readonly graph: RoadGraph;
   readonly #snapper: EdgeSnapper;
   readonly #planner: RoutePlanner;
   readonly #router: LiveRouter;
-  readonly #freeFlow: FreeFlow;
+  readonly #speeds: LiveSpeeds;
   readonly #metrics: NavigationMetrics;
   readonly #history: SpeedHistory;
   readonly #now: () => Date;
@@ -83,7 +83,7 @@ export class Navigator {
     this.#metrics = deps.metrics;
     this.#snapper = new EdgeSnapper(deps.graph, { maxSnapM: deps.snapMaxM });
     this.#planner = new RoutePlanner(deps.graph, this.#snapper, deps.router, deps.wayLabels);
-    this.#freeFlow = freeFlowOf(deps.graph);
+    this.#speeds = new LiveSpeeds(deps.graph);
     this.#history = new SpeedHistory(deps.graph, { timeZone: deps.timeZone });
     this.#now = deps.now ?? (() => new Date());
     this.#cache = new RouteCache(deps.routeCacheSize ?? 0);
@@ -150,22 +150,40 @@ export class Navigator {
     };
   }
 
-  /** Changes the selected edges' speed; returns how many edges were selected and changed. */
+  /** Changes the selected edges' traffic speed; returns how many were selected and changed. */
   applyTraffic(
     selection: TrafficSelection,
     change: SpeedChange,
   ): { selectedEdges: number; changedEdges: number } {
     const selected = selectEdges(this.graph, selection);
-    const changed = applySpeed(this.graph, this.#freeFlow, selected, change);
-    this.#edgesChanged(changed, 'wayIds' in selection ? 'ways' : 'area');
-    return { selectedEdges: selected.length, changedEdges: changed.length };
+    const update = this.#speeds.setTraffic(selected, change);
+    this.#edgesChanged(update, 'wayIds' in selection ? 'ways' : 'area');
+    return { selectedEdges: selected.length, changedEdges: update.changed.length };
   }
 
-  /** Every edge back to its free-flow speed. */
+  /** Every edge back to free-flow traffic; weather stays. */
   resetTraffic(): { changedEdges: number } {
-    const changed = resetSpeeds(this.graph, this.#freeFlow);
-    this.#edgesChanged(changed, 'reset');
-    return { changedEdges: changed.length };
+    const update = this.#speeds.clearTraffic();
+    this.#edgesChanged(update, 'reset');
+    return { changedEdges: update.changed.length };
+  }
+
+  /** Sets the weather over an area, replacing what was there; traffic stays. */
+  applyWeather(
+    area: TrafficArea,
+    weather: Weather,
+  ): { selectedEdges: number; changedEdges: number } {
+    const selected = selectEdges(this.graph, { area });
+    const update = this.#speeds.setWeather(selected, weatherFactor(weather));
+    this.#edgesChanged(update, 'weather');
+    return { selectedEdges: selected.length, changedEdges: update.changed.length };
+  }
+
+  /** No weather anywhere; traffic stays. */
+  resetWeather(): { changedEdges: number } {
+    const update = this.#speeds.clearWeather();
+    this.#edgesChanged(update, 'weather_reset');
+    return { changedEdges: update.changed.length };
   }
 
   /**
@@ -173,19 +191,25 @@ export class Navigator {
    * partial edges at either end keep their live time.
    */
   #eta(route: PlannedRoute & { reachable: true }): number {
-    const blended = this.#history.eta(route.edges, this.#now());
+    const blended = this.#history.eta(route.edges, this.#now(), (edge) =>
+      this.#speeds.weatherFactor(edge),
+    );
     return route.durationS - blended.liveDurationS + blended.durationS;
   }
 
-  #edgesChanged(changed: number[], kind: 'ways' | 'area' | 'reset'): void {
-    if (changed.length > 0) {
-      this.#router.onEdgesChanged?.(changed);
+  #edgesChanged(update: LayerUpdate, kind: SpeedUpdateKind): void {
+    if (update.changed.length > 0) {
+      this.#router.onEdgesChanged?.(update.changed);
       this.#cache.clear();
     }
-    // What traffic reports now is what this hour of the week looks like.
-    this.#history.observe(changed, this.#now());
+    // What traffic reports now is what this hour of the week looks like; the weather is not.
+    if (kind !== 'weather' && kind !== 'weather_reset') {
+      this.#history.observe(update.layerChanged, this.#now(), (edge) =>
+        this.#speeds.trafficKmh(edge),
+      );
+    }
     this.#metrics.trafficUpdates.inc({ kind });
-    this.#metrics.trafficEdges.inc(changed.length);
+    this.#metrics.trafficEdges.inc(update.changed.length);
   }
 
   #plan(from: EdgeSnap, to: EdgeSnap, metric: Metric, kind: RouteKind) {

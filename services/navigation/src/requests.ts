@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { invalidField } from '@platform/kit';
+import { WEATHER_CONDITION_NAMES } from './domain/weather.ts';
 import { navigationError } from './errors.ts';
 import type { LatLng } from './navigator.ts';
 
@@ -106,11 +107,21 @@ const area = z.union(
 );
 
 const TRAFFIC_FIELDS = ['wayIds', 'area', 'speedKmh', 'factor'];
+const WEATHER_FIELDS = ['area', 'condition', 'factor'];
 
 /** A traffic body's first unknown field, named in the 400 (zod names only the body). */
 export function unknownTrafficField(body: unknown): string | undefined {
+  return unknownField(body, TRAFFIC_FIELDS);
+}
+
+/** A weather body's first unknown field, named in the 400 as for traffic. */
+export function unknownWeatherField(body: unknown): string | undefined {
+  return unknownField(body, WEATHER_FIELDS);
+}
+
+function unknownField(body: unknown, fields: readonly string[]): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  return Object.keys(body).find((key) => !TRAFFIC_FIELDS.includes(key));
+  return Object.keys(body).find((key) => !fields.includes(key));
 }
 
 /** One selection (way ids or an area) and one change (a speed or a factor of free flow). */
@@ -135,6 +146,31 @@ export const trafficBody = z
         code: 'custom',
         path: ['speedKmh'],
         message: 'give exactly one of speedKmh or factor',
+      });
+    }
+  });
+
+/** An area and exactly one of a named condition or a factor of free flow (1 is no weather). */
+export const weatherBody = z
+  .object({
+    area: area.optional(),
+    condition: z
+      .enum(WEATHER_CONDITION_NAMES, {
+        message: `expected one of ${WEATHER_CONDITION_NAMES.join(', ')}`,
+      })
+      .optional(),
+    factor: z.number().min(0.01, 'at least 0.01').max(1, 'at most 1').optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.area === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['area'], message: 'is required' });
+    }
+    if ((body.condition === undefined) === (body.factor === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['condition'],
+        message: 'give exactly one of condition or factor',
       });
     }
   });

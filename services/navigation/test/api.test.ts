@@ -7,7 +7,10 @@ import { Dijkstra } from '../src/domain/dijkstra.ts';
 import { EdgeSnapper } from '../src/domain/edge-snap.ts';
 import { haversineM } from '../src/domain/geo.ts';
 import { RoutePlanner } from '../src/domain/route-planner.ts';
-import { applySpeed, freeFlowOf, selectEdges } from '../src/domain/traffic.ts';
+import { LiveSpeeds } from '../src/domain/live-speeds.ts';
+import type { RoadGraph } from '../src/domain/road-graph.ts';
+import { setEdgeSpeed } from '../src/domain/test-graphs.ts';
+import { selectEdges, type TrafficArea } from '../src/domain/traffic.ts';
 import { importOsm, type ImportedGraph } from '../src/import/osm-import.ts';
 import { parseNavigationConfig, runNavigation, type RunningNavigation } from '../src/index.ts';
 import { RouteLine } from '../src/sessions.ts';
@@ -297,7 +300,7 @@ describe('traffic', () => {
 
     // A fresh Dijkstra on a copy of the graph slowed the same way.
     const { graph, wayLabels } = await importOsm(join(OSM_DIR, 'monaco.osm.pbf'));
-    applySpeed(graph, freeFlowOf(graph), selectEdges(graph, update), { factor: 0.2 });
+    new LiveSpeeds(graph).setTraffic(selectEdges(graph, update), { factor: 0.2 });
     const snapper = new EdgeSnapper(graph);
     const planner = new RoutePlanner(graph, snapper, new Dijkstra(graph), wayLabels);
     const from = snapper.nearest(CASINO.lat, CASINO.lng);
@@ -352,6 +355,144 @@ describe('traffic', () => {
     [[], 'body'],
   ])('refuses %j naming %s', async (body, field) => {
     const { status, body: answer } = await send('POST', '/traffic', body);
+    expect(status).toBe(400);
+    expect(answer.error.field).toBe(field);
+  });
+});
+
+/** The extract's graph with its own speeds, for slowing beside the service. */
+function referenceCopy(): RoadGraph {
+  const { graph } = reference;
+  return {
+    ...graph,
+    edgeSpeedKmh: graph.edgeSpeedKmh.slice(),
+    edgeDurationS: graph.edgeDurationS.slice(),
+  };
+}
+
+/** Slows the copy's edges in the area to `share(freeFlowKmh)` of free flow, at most. */
+function slowArea(graph: RoadGraph, area: TrafficArea, share: (freeFlowKmh: number) => number) {
+  for (const edge of selectEdges(graph, { area })) {
+    const freeFlow = reference.graph.edgeSpeedKmh[edge]!;
+    setEdgeSpeed(
+      graph,
+      edge,
+      Math.min(graph.edgeSpeedKmh[edge]!, Math.fround(freeFlow * share(freeFlow))),
+    );
+  }
+}
+
+/** Casino to stadium by time on the copy with plain Dijkstra, as the service should answer. */
+function expectedRoute(graph: RoadGraph) {
+  const snapper = new EdgeSnapper(graph);
+  const planner = new RoutePlanner(graph, snapper, new Dijkstra(graph), reference.wayLabels);
+  const from = snapper.nearest(CASINO.lat, CASINO.lng);
+  const to = snapper.nearest(STADIUM.lat, STADIUM.lng);
+  if (!from.ok || !to.ok) throw new Error('expected snaps');
+  const route = planner.plan(from, to, 'time');
+  if (!route.reachable) throw new Error('expected a route');
+  return route;
+}
+
+function expectRouteLike(answer: Answer, expected: ReturnType<typeof expectedRoute>) {
+  expect(answer.properties.durationS).toBeCloseTo(expected.durationS, 1);
+  expect(answer.properties.distanceM).toBeCloseTo(expected.distanceM, 1);
+  expect(answer.geometry.coordinates).toEqual(expected.coordinates);
+}
+
+describe('weather', () => {
+  // Ice as documented: half of free flow, 35 % on roads of 80 km/h and more.
+  const ICE = (freeFlowKmh: number) => (freeFlowKmh >= 80 ? 0.35 : 0.5);
+  let middle: TrafficArea;
+  let first: Answer;
+
+  beforeAll(async () => {
+    first = (await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`)).body;
+    const coordinates = first.geometry.coordinates as [number, number][];
+    const [lng, lat] = coordinates[coordinates.length >> 1]!;
+    middle = { lat, lng, radiusM: 300 };
+  });
+
+  afterEach(async () => {
+    await fetch(`${base}/weather`, { method: 'DELETE' });
+    await fetch(`${base}/traffic`, { method: 'DELETE' });
+  });
+
+  it('ices an area; /route then equals plain Dijkstra on an equally slowed graph, and a reset restores it', async () => {
+    const applied = await send('POST', '/weather', { area: middle, condition: 'ice' });
+    expect(applied.status).toBe(200);
+    expect(applied.body.selectedEdges).toBeGreaterThan(0);
+    expect(applied.body.changedEdges).toBe(applied.body.selectedEdges);
+
+    const iced = (await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`)).body;
+    expect(iced.properties.durationS).toBeGreaterThan(first.properties.durationS);
+    // The ice is taken to last the trip: history (never below it here) adds nothing.
+    expect(iced.properties.etaS).toBe(iced.properties.durationS);
+    const graph = referenceCopy();
+    slowArea(graph, middle, ICE);
+    expectRouteLike(iced, expectedRoute(graph));
+
+    // Weather teaches the history nothing: the first answer comes back whole, etaS too.
+    const reset = await send('DELETE', '/weather', {});
+    expect(reset.body.changedEdges).toBe(applied.body.changedEdges);
+    expect((await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`)).body).toEqual(first);
+  });
+
+  it('combines with traffic as the slower of the two, and each reset clears only its own layer', async () => {
+    const jamArea = { ...middle, radiusM: 150 };
+    await send('POST', '/weather', { area: middle, factor: 0.5 });
+    // A lighter jam than the weather allows changes no live speed.
+    const light = await send('POST', '/traffic', { area: jamArea, factor: 0.8 });
+    expect(light.body.selectedEdges).toBeGreaterThan(0);
+    expect(light.body.changedEdges).toBe(0);
+    const heavy = await send('POST', '/traffic', { area: jamArea, factor: 0.2 });
+    expect(heavy.body.changedEdges).toBe(heavy.body.selectedEdges);
+
+    const both = referenceCopy();
+    slowArea(both, middle, () => 0.5);
+    slowArea(both, jamArea, () => 0.2);
+    expectRouteLike(
+      (await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`)).body,
+      expectedRoute(both),
+    );
+
+    // Without the weather, the jam's own speeds exactly.
+    const noWeather = await send('DELETE', '/weather', {});
+    expect(noWeather.body.changedEdges).toBeGreaterThan(0);
+    const jamOnly = referenceCopy();
+    slowArea(jamOnly, jamArea, () => 0.2);
+    expectRouteLike(
+      (await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`)).body,
+      expectedRoute(jamOnly),
+    );
+
+    // The weather back, then the traffic reset: the weather stays.
+    await send('POST', '/weather', { area: middle, factor: 0.5 });
+    const noTraffic = await send('DELETE', '/traffic', {});
+    expect(noTraffic.body.changedEdges).toBe(heavy.body.changedEdges);
+    const weatherOnly = referenceCopy();
+    slowArea(weatherOnly, middle, () => 0.5);
+    const route = (await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`)).body;
+    expectRouteLike(route, expectedRoute(weatherOnly));
+    expect(route.properties.durationS).toBeGreaterThan(first.properties.durationS);
+  });
+
+  it.each([
+    [{ condition: 'snow' }, 'area'],
+    [{ area: { lat: 43.73, lng: 7.42, radiusM: 100 } }, 'condition'],
+    [
+      { area: { lat: 43.73, lng: 7.42, radiusM: 100 }, condition: 'snow', factor: 0.5 },
+      'condition',
+    ],
+    [{ area: { lat: 43.73, lng: 7.42, radiusM: 100 }, condition: 'hail' }, 'condition'],
+    [{ area: { lat: 43.73, lng: 7.42, radiusM: 100 }, factor: 1.5 }, 'factor'],
+    [{ area: { lat: 43.73, lng: 7.42, radiusM: 100 }, factor: 0 }, 'factor'],
+    [{ area: { lat: 43.73, lng: 7.42 }, condition: 'rain' }, 'area'],
+    [{ area: { south: 44, west: 7.4, north: 43, east: 7.5 }, condition: 'rain' }, 'area.north'],
+    [{ area: { lat: 43.73, lng: 7.42, radiusM: 100 }, condition: 'rain', wayIds: [1] }, 'wayIds'],
+    [[], 'body'],
+  ])('refuses %j naming %s', async (body, field) => {
+    const { status, body: answer } = await send('POST', '/weather', body);
     expect(status).toBe(400);
     expect(answer.error.field).toBe(field);
   });
@@ -504,6 +645,10 @@ describe('service', () => {
     expect(metrics).toMatch(/navigation_route_seconds_count\{[^}]*kind="route"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/navigation_settled_nodes_count\{[^}]*kind="eta"/);
     expect(metrics).toMatch(/navigation_traffic_updates_total\{[^}]*kind="area"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/navigation_traffic_updates_total\{[^}]*kind="weather"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(
+      /navigation_traffic_updates_total\{[^}]*kind="weather_reset"[^}]*\} [1-9]/,
+    );
     expect(metrics).toContain('navigation_sessions_active');
   });
 

@@ -1,9 +1,11 @@
 import { Dijkstra, edgeSource } from './dijkstra.ts';
+import { LiveSpeeds } from './live-speeds.ts';
 import { OverlayRouter } from './overlay.ts';
 import { gridPartition } from './partition.ts';
 import type { Metric, RoadGraph } from './road-graph.ts';
 import type { Route } from './router.ts';
 import { randomRoadGraph, seeded, setEdgeSpeed } from './test-graphs.ts';
+import { weatherFactor } from './weather.ts';
 
 const METRICS: Metric[] = ['time', 'distance'];
 
@@ -148,6 +150,56 @@ describe('OverlayRouter', () => {
     for (const edge of scattered) setEdgeSpeed(graph, edge, 5 + random() * 120);
     overlay.onEdgesChanged(scattered);
     expectSameAsDijkstra(graph, overlay, 13);
+  });
+
+  it('after weather and traffic in one cell, recomputes only it and the cells above, and routes like Dijkstra', () => {
+    const graph = randomRoadGraph(seeded(16), { nodes: 500, spanM: 4000 });
+    const overlay = new OverlayRouter(graph, { cellM: 300, fanout: 2, levels: 3 });
+    const speeds = new LiveSpeeds(graph);
+    const { cellOf } = overlay.partition;
+    const cell = cellOf[1]![0]!;
+    const inCell: number[] = [];
+    for (let e = 0; e < graph.edgeCount; e++) {
+      const from = edgeSource(graph, e);
+      if (cellOf[1]![from] === cell && cellOf[1]![graph.edgeTarget[e]!] === cell) inCell.push(e);
+    }
+    expect(inCell.length).toBeGreaterThan(1);
+    // One level-1 cell holds every change, so at most it and the one cell above it per level.
+    const recomputed = (edges: number[]) => {
+      expect(edges.every((edge) => inCell.includes(edge))).toBe(true);
+      const cells = overlay.onEdgesChanged(edges);
+      expect(cells).toBeGreaterThanOrEqual(1);
+      expect(cells).toBeLessThanOrEqual(3);
+      return cells;
+    };
+
+    // Ice over the cell, then a jam on half of it, then the ice gone, then the jam gone.
+    const ice = speeds.setWeather(inCell, weatherFactor({ condition: 'ice' }));
+    expect(ice.changed).toEqual(inCell);
+    expect(recomputed(ice.changed)).toBe(3);
+    expectSameAsDijkstra(graph, overlay, 17, 150);
+
+    const jammed = inCell.slice(0, inCell.length >> 1);
+    const jam = speeds.setTraffic(jammed, { factor: 0.1 });
+    expect(jam.changed).toEqual(jammed);
+    recomputed(jam.changed);
+    expectSameAsDijkstra(graph, overlay, 18, 150);
+
+    // The ice leaves: only the roads without the jam change.
+    const thaw = speeds.clearWeather();
+    expect(thaw.changed).toEqual(inCell.slice(jammed.length));
+    recomputed(thaw.changed);
+    expectSameAsDijkstra(graph, overlay, 19, 150);
+    expect(speeds.clearTraffic().changed).toEqual(jammed);
+    recomputed(jammed);
+    expectSameAsDijkstra(graph, overlay, 20, 150);
+    expect(overlay.route(0, graph.nodeCount - 1, 'time')).toEqual(
+      new OverlayRouter(graph, { cellM: 300, fanout: 2, levels: 3 }).route(
+        0,
+        graph.nodeCount - 1,
+        'time',
+      ),
+    );
   });
 
   it('goes wrong if changed edges are not reported, so the test above can fail', () => {

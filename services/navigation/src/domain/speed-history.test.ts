@@ -77,6 +77,31 @@ describe('SpeedHistory', () => {
     expect(firstKm.durationS).toBeCloseTo(60, 6);
   });
 
+  it('learns the speed it is given instead of the live one when told', () => {
+    // Live 25 km/h under snow; traffic alone says free flow, and that is what the hour learns.
+    const graph = road(1, 1000, 50);
+    const history = new SpeedHistory(graph, { learningRate: 0.5 });
+    setEdgeSpeed(graph, 0, 25);
+    history.observe([0], mondayMorning, () => 40);
+    expect(history.historicalKmh(0, 8)).toBeCloseTo(45, 5);
+  });
+
+  it('keeps the weather for the whole trip: it caps historical speeds as it caps live ones', () => {
+    // Four hours of road at 60 km/h when free, halved by the weather now; no traffic history.
+    const graph = road(120, 1000, 60);
+    const history = new SpeedHistory(graph, { horizonS: 600 });
+    for (let e = 0; e < graph.edgeCount; e++) setEdgeSpeed(graph, e, 30);
+    const departure = new Date('2026-12-07T08:00:00Z');
+
+    // Without the weather, history far ahead is free flow and the ETA drifts to it.
+    const clear = history.eta(all(graph), departure);
+    expect(clear.durationS).toBeLessThan(0.7 * clear.liveDurationS);
+    const snowing = history.eta(all(graph), departure, () => 0.5);
+    expect(snowing.liveDurationS).toBeCloseTo(14_400, 3);
+    expect(snowing.historicalDurationS).toBeCloseTo(14_400, 3);
+    expect(snowing.durationS).toBeCloseTo(14_400, 3);
+  });
+
   it('refuses a learning rate or horizon that makes no sense', () => {
     const graph = road(1, 100, 50);
     expect(() => new SpeedHistory(graph, { learningRate: 0 })).toThrow(RangeError);

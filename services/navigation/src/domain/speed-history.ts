@@ -1,4 +1,5 @@
 import type { RoadGraph } from './road-graph.ts';
+import { MIN_TRAFFIC_SPEED_KMH } from './traffic.ts';
 
 export const HOURS_PER_WEEK = 168;
 
@@ -63,8 +64,15 @@ export class SpeedHistory {
     return weekday * 24 + hour;
   }
 
-  /** Records the edges' current (live) speeds as seen at `at`. */
-  observe(edges: Iterable<number>, at: Date): void {
+  /**
+   * Records the edges' speeds as seen at `at`: their live speeds, or what `speedKmh` says (the
+   * service passes traffic alone, as weather is no pattern of the week).
+   */
+  observe(
+    edges: Iterable<number>,
+    at: Date,
+    speedKmh: (edge: number) => number = (edge) => this.#graph.edgeSpeedKmh[edge]!,
+  ): void {
     const hour = this.hourOfWeek(at);
     for (const edge of edges) {
       let profile = this.#profiles.get(edge);
@@ -72,7 +80,7 @@ export class SpeedHistory {
         profile = new Float32Array(HOURS_PER_WEEK).fill(this.#freeFlowKmh[edge]!);
         this.#profiles.set(edge, profile);
       }
-      profile[hour]! += this.#learningRate * (this.#graph.edgeSpeedKmh[edge]! - profile[hour]!);
+      profile[hour]! += this.#learningRate * (speedKmh(edge) - profile[hour]!);
     }
   }
 
@@ -85,8 +93,12 @@ export class SpeedHistory {
     return this.#freeFlowKmh[edge]!;
   }
 
-  /** Travel time along the edges leaving at `departure`, live and historical speeds blended. */
-  eta(edges: readonly number[], departure: Date): Eta {
+  /**
+   * Travel time along the edges leaving at `departure`, live and historical speeds blended. The
+   * weather (a factor of free flow per edge, 1 for none) is taken to last the whole trip: it
+   * caps the historical speeds as it caps the live ones.
+   */
+  eta(edges: readonly number[], departure: Date, weather: (edge: number) => number = () => 1): Eta {
     const graph = this.#graph;
     const startHour = this.hourOfWeek(departure);
     // Seconds already gone in the departure hour; the trip's hour advances from there.
@@ -101,10 +113,14 @@ export class SpeedHistory {
         (startHour + Math.floor((intoHour + historicalDurationS) / 3600)) % HOURS_PER_WEEK;
       const live = graph.edgeSpeedKmh[edge]!;
       const trustLive = Math.exp(-durationS / this.#horizonS);
-      const blended = trustLive * live + (1 - trustLive) * this.historicalKmh(edge, hour);
+      const factor = weather(edge);
+      const cap =
+        factor < 1 ? Math.max(MIN_TRAFFIC_SPEED_KMH, this.#freeFlowKmh[edge]! * factor) : Infinity;
+      const usual = (at: number) => Math.min(this.historicalKmh(edge, at), cap);
+      const blended = trustLive * live + (1 - trustLive) * usual(hour);
       durationS += lengthM / (blended / 3.6);
       liveDurationS += lengthM / (live / 3.6);
-      historicalDurationS += lengthM / (this.historicalKmh(edge, historicalHour) / 3.6);
+      historicalDurationS += lengthM / (usual(historicalHour) / 3.6);
     }
     return { durationS, liveDurationS, historicalDurationS };
   }

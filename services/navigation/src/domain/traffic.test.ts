@@ -1,6 +1,7 @@
 import { Dijkstra } from './dijkstra.ts';
 import { buildRoadGraph } from './road-graph.ts';
-import { applySpeed, freeFlowOf, resetSpeeds, selectEdges } from './traffic.ts';
+import { LiveSpeeds } from './live-speeds.ts';
+import { selectEdges } from './traffic.ts';
 
 // A square: 0 (south-west) → 1 (south-east) → 2 (north-east), and 0 → 3 (north-west) → 2.
 function square() {
@@ -38,12 +39,13 @@ describe('traffic', () => {
 
   it('changes speeds and times in place, the route follows, and a reset restores them', () => {
     const graph = square();
-    const freeFlow = freeFlowOf(graph);
+    const freeFlow = graph.edgeDurationS.slice();
+    const speeds = new LiveSpeeds(graph);
     const router = new Dijkstra(graph);
     const before = router.route(0, 2, 'time');
     const firstWay = before.reachable ? graph.osmWayId[before.edges[0]!] : undefined;
 
-    const slowed = applySpeed(graph, freeFlow, selectEdges(graph, { wayIds: [firstWay!] }), {
+    const { changed: slowed } = speeds.setTraffic(selectEdges(graph, { wayIds: [firstWay!] }), {
       factor: 0.5,
     });
     expect(slowed).toHaveLength(2);
@@ -53,8 +55,8 @@ describe('traffic', () => {
     expect(after.reachable && graph.osmWayId[after.edges[0]!]).not.toBe(firstWay);
 
     // Setting the same speed again changes nothing.
-    expect(applySpeed(graph, freeFlow, slowed, { speedKmh: 25 })).toEqual([]);
-    expect(resetSpeeds(graph, freeFlow).sort()).toEqual(slowed.sort());
-    expect(graph.edgeDurationS).toEqual(freeFlow.durationS);
+    expect(speeds.setTraffic(slowed, { speedKmh: 25 }).changed).toEqual([]);
+    expect(speeds.clearTraffic().changed.sort()).toEqual(slowed.sort());
+    expect(graph.edgeDurationS).toEqual(freeFlow);
   });
 });
