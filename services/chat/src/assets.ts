@@ -128,7 +128,7 @@ export class AssetService {
       assetIds.map(async (assetId) => ASSET_ID.test(assetId) && !!(await this.#store.get(assetId))),
     );
     const missing = found.indexOf(false);
-    if (missing >= 0) throw chatError('asset_not_found', { field: `${field}.${missing}` });
+    if (missing >= 0) throw chatError('attachment_not_found', { field: `${field}.${missing}` });
   }
 
   #checkType(header: string | undefined): string {

@@ -87,7 +87,7 @@ export class MessageService {
   /**
    * Stores a message once per (conversation, sender, clientSeq, body,
    * attachments); a resend gets the same ack. Each attachment must name a
-   * stored asset (asset_not_found, field `attachments.<i>`), checked before
+   * stored asset (attachment_not_found, field `attachments.<i>`), checked before
    * anything is written. A group message is published to the fan-out topic before
    * this resolves, a resend publishes it again (the worker is idempotent), so
    * a crash between store and publish is repaired by the client's resend.

@@ -161,10 +161,16 @@ describe.each([
   test('a resend is one claim only with the same body and the same attachments', async () => {
     const sender = '0000000000000001';
     const claim = (body: string, attachments: string[]) =>
-      store.claimSend(CONVERSATION, sender, 1, { body, attachments }, {
-        messageId: randomBytes(11).toString('hex'),
-        sentAt: Date.now(),
-      });
+      store.claimSend(
+        CONVERSATION,
+        sender,
+        1,
+        { body, attachments },
+        {
+          messageId: randomBytes(11).toString('hex'),
+          sentAt: Date.now(),
+        },
+      );
     // The old code's claim is still found by a resend without attachments.
     expect(await claim('from before attachments', [])).toMatchObject({
       messageId: OLD_ID,
