@@ -5,7 +5,6 @@ import { ASSET_ID } from './domain/events.ts';
 import { chatError } from './errors.ts';
 import type { Asset, AssetStore } from './store/asset.store.ts';
 
-
 export interface Upload {
   uploadedBy: string;
   /** The request's Content-Type header, parameters and all. */

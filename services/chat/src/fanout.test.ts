@@ -156,7 +156,8 @@ describe('group fan-out', () => {
     // Attachments travel with the record; a record from before them carries none.
     const attached = { ...message, attachments: ['a'.repeat(64)] };
     expect(readGroupMessage(record({ ...envelope, data: attached }))).toEqual(attached);
-    const { attachments: _, ...older } = message;
+    const older: Partial<ChatMessage> = { ...message };
+    delete older.attachments;
     expect(readGroupMessage(record({ ...envelope, data: older }))).toEqual(message);
     expect(
       readGroupMessage(record({ ...envelope, data: { ...message, attachments: 'a'.repeat(64) } })),

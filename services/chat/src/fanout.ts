@@ -118,9 +118,7 @@ export async function fanOut(
 /** The stored group message a record carries, or undefined when it is not one. */
 export function readGroupMessage(record: { value: Buffer }): ChatMessage | undefined {
   try {
-    const event = decodeEvent<Omit<ChatMessage, 'attachments'> & { attachments?: unknown }>(
-      record,
-    );
+    const event = decodeEvent<Omit<ChatMessage, 'attachments'> & { attachments?: unknown }>(record);
     if (event.type !== GROUP_MESSAGE_EVENT || event.version !== GROUP_MESSAGE_VERSION) {
       return undefined;
     }

@@ -291,7 +291,8 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
   });
 });
 
-function withoutDup(message: ChatMessage & { duplicate?: boolean }): ChatMessage {
-  const { duplicate: _, ...rest } = message;
-  return rest;
+function withoutDup(message: Sent): ChatMessage {
+  const rest: Partial<Sent> = { ...message };
+  delete rest.duplicate;
+  return rest as ChatMessage;
 }

@@ -272,9 +272,7 @@ export function sendKeyOf(
   content: { body: string; attachments: readonly string[] },
 ): string {
   const key = `${sender}:${clientSeq}:${digest(content.body)}`;
-  return content.attachments.length === 0
-    ? key
-    : `${key}:${digest(content.attachments.join(','))}`;
+  return content.attachments.length === 0 ? key : `${key}:${digest(content.attachments.join(','))}`;
 }
 
 function messageRow(message: ChatMessage): WideRow {
