@@ -24,7 +24,8 @@
 //             server closes (1012: a drain) reconnects and resends what got no
 //             ack (chat_reconnects counts them).
 //   rest      (open model, REST_RATE a second, on setup's pair): a send over
-//             REST (POST /messages, tag op:send) or a history page (GET
+//             REST (POST /messages, tag op:send; one in ten carries the image
+//             setup uploaded as an attachment) or a history page (GET
 //             /conversations/{id}/messages, op:history).
 //   refusals  (one every 5 s): what must be refused is: an upgrade without a
 //             token (401), an event missing its fields (error invalid_event),
@@ -94,13 +95,22 @@ export const options = {
   summaryTrendStats: ['avg', 'min', 'med', 'p(95)', 'p(99)', 'max'],
 };
 
-/** A check that chat is up, and the pair of users the REST and refusal scenarios use. */
+/**
+ * A check that chat is up, the pair of users the REST and refusal scenarios use, and an
+ * image one of them uploaded, which either may attach (its id is all it takes).
+ */
 export function setup() {
   const ready = http.get(`${BASE_URL}/readyz`, { tags: { op: 'setup' } });
   if (ready.status !== 200) {
     fail(`${BASE_URL}/readyz: ${ready.status || ready.error}; is chat running?`);
   }
-  return { pair: newPair('rest') };
+  const pair = newPair('rest');
+  const image = http.post(`${BASE_URL}/assets`, `k6 image ${Math.random()}`, {
+    headers: { authorization: `Bearer ${pair.users[0].token}`, 'content-type': 'image/png' },
+    tags: { op: 'setup', name: 'POST /assets' },
+  });
+  if (image.status !== 201) fail(`POST /assets: ${image.status} ${image.body}`);
+  return { pair, assetId: image.json('assetId') };
 }
 
 /** Two new users, signed in, and their conversation. */
@@ -249,19 +259,27 @@ export function chatters() {
 
 /** A send or a history page over REST, for one of the REST pair's users. */
 export function rest(data) {
-  const { pair } = data;
+  const { pair, assetId } = data;
   const user = pair.users[Math.floor(Math.random() * 2)];
   const auth = { authorization: `Bearer ${user.token}`, ...JSON_HEADERS };
   if (Math.random() < 0.5) {
     // Random: several VUs send as the same user here.
     const clientSeq = 1 + Math.floor(Math.random() * 1e12);
+    const attachments = Math.random() < 0.1 ? [assetId] : [];
     const response = http.post(
       `${BASE_URL}/messages`,
-      JSON.stringify({ conversationId: pair.conversationId, clientSeq, body: 'over REST' }),
+      JSON.stringify({
+        conversationId: pair.conversationId,
+        clientSeq,
+        body: 'over REST',
+        attachments,
+      }),
       { headers: auth, tags: { op: 'send', name: 'POST /messages' } },
     );
     check(response, {
       'a REST send is stored': (r) => r.status === 201 && r.json('messageId') !== undefined,
+      'its attachments come back': (r) =>
+        r.status === 201 && JSON.stringify(r.json('attachments')) === JSON.stringify(attachments),
     });
   } else {
     const response = http.get(

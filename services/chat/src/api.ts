@@ -11,7 +11,7 @@ import {
   GROUP_ID,
   USER_ID,
 } from './domain/conversation.ts';
-import { storedText } from './domain/events.ts';
+import { checkSend, sendFields, storedText } from './domain/events.ts';
 import { hashPassword, verifyPassword } from './domain/password.ts';
 import { TIME_ID } from './domain/time-id.ts';
 import { chatError } from './errors.ts';
@@ -64,6 +64,7 @@ export interface ApiDeps {
   passwordLogN: number;
   signInRateLimit: number;
   maxBodyChars: number;
+  maxAttachments: number;
 }
 
 declare module 'express-serve-static-core' {
@@ -76,11 +77,11 @@ declare module 'express-serve-static-core' {
 export function addApiRoutes(http: HttpApp, deps: ApiDeps): void {
   const { app } = http;
   const { users, tokens, messages, groups, presence, conversations, assets, cache } = deps;
-  const groupSendBody = z.strictObject({
-    clientSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-    body: storedText().min(1).max(deps.maxBodyChars),
-  });
-  const sendBody = groupSendBody.extend({ conversationId: z.string().min(1).max(80) });
+  const fields = sendFields(deps);
+  const groupSendBody = z.strictObject(fields).superRefine(checkSend);
+  const sendBody = z
+    .strictObject({ conversationId: z.string().min(1).max(80), ...fields })
+    .superRefine(checkSend);
 
   const authenticated: RequestHandler = async (req, res, next) => {
     const token = req.headers.authorization === undefined ? undefined : bearerToken(req);

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '@platform/kit';
+import { ASSET_ID } from './domain/events.ts';
 import { chatError } from './errors.ts';
 import type { Asset, AssetStore } from './store/asset.store.ts';
-
-/** An asset id: the SHA-256 of its bytes, in lower-case hex. */
-export const ASSET_ID = /^[0-9a-f]{64}$/;
 
 export interface Upload {
   uploadedBy: string;
@@ -120,13 +118,16 @@ export class AssetService {
     return { asset: { ...asset, size: object.size }, body: object.body };
   }
 
-  /** Refuses ids that are malformed or name no asset. */
+  /**
+   * Refuses ids that are malformed or name no asset, naming the first such
+   * (`<field>.<index>`). The rows are read at once; a row always has its object.
+   */
   async requireAll(assetIds: readonly string[], field: string): Promise<void> {
-    for (const [index, assetId] of assetIds.entries()) {
-      if (!ASSET_ID.test(assetId) || !(await this.#store.get(assetId))) {
-        throw chatError('asset_not_found', { field: `${field}.${index}` });
-      }
-    }
+    const found = await Promise.all(
+      assetIds.map(async (assetId) => ASSET_ID.test(assetId) && !!(await this.#store.get(assetId))),
+    );
+    const missing = found.indexOf(false);
+    if (missing >= 0) throw chatError('attachment_not_found', { field: `${field}.${missing}` });
   }
 
   #checkType(header: string | undefined): string {

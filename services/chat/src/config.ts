@@ -31,6 +31,8 @@ export const configSchema = z.object({
   HEARTBEAT_MS: env.positiveInt(30_000).pipe(z.number().min(100).max(600_000)),
   MAX_FRAME_BYTES: env.positiveInt(16_384).pipe(z.number().min(256).max(1_048_576)),
   MAX_BODY_CHARS: env.positiveInt(4_000).pipe(z.number().max(65_536)),
+  /** Asset ids one message may carry (each an asset's SHA-256, 64 characters). */
+  MAX_ATTACHMENTS: env.positiveInt(10).pipe(z.number().max(100)),
   /** Frames waiting in a connection's own queue before typing is dropped and then it is closed. */
   SEND_QUEUE_LIMIT: env.positiveInt(512).pipe(z.number().max(100_000)),
   /** Bytes the socket may hold unsent before the client counts as a slow consumer. */

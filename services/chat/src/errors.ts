@@ -15,6 +15,8 @@ export const chatErrors = {
   empty_asset: { status: 400, message: 'an asset needs at least one byte' },
   invalid_asset_id: { status: 400, message: 'expected a SHA-256 in lower-case hex' },
   asset_not_found: { status: 404, message: 'no such asset' },
+  /** A send naming an asset no one uploaded: the request is wrong, not its route. */
+  attachment_not_found: { status: 400, message: 'no asset has this id: upload it first' },
   message_not_found: { status: 404, message: 'no such message in this conversation' },
   too_many_uploads: { status: 429, message: 'finish an upload before starting another' },
   uploads_busy: { status: 503, message: 'too many uploads at once, try again shortly' },

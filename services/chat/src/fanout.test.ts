@@ -51,6 +51,7 @@ async function setUp() {
     groupLog: new GroupMessageLog(new MemoryEventLog()),
     groupReceiptsMax: 32,
     users: { exists: async () => true },
+    assets: { requireAll: async () => undefined },
     metrics,
     logger,
   });
@@ -134,6 +135,7 @@ describe('group fan-out', () => {
       sender: 's',
       clientSeq: 1,
       body: 'x',
+      attachments: [],
       sentAt: 1,
     };
     const record = (event: unknown) => ({ value: Buffer.from(JSON.stringify(event)) });
@@ -151,5 +153,14 @@ describe('group fan-out', () => {
       readGroupMessage(record({ ...envelope, data: { ...message, conversationId: 'dm-a-b' } })),
     ).toBeUndefined();
     expect(readGroupMessage({ value: Buffer.from('not json') })).toBeUndefined();
+    // Attachments travel with the record; a record from before them carries none.
+    const attached = { ...message, attachments: ['a'.repeat(64)] };
+    expect(readGroupMessage(record({ ...envelope, data: attached }))).toEqual(attached);
+    const older: Partial<ChatMessage> = { ...message };
+    delete older.attachments;
+    expect(readGroupMessage(record({ ...envelope, data: older }))).toEqual(message);
+    expect(
+      readGroupMessage(record({ ...envelope, data: { ...message, attachments: 'a'.repeat(64) } })),
+    ).toBeUndefined();
   });
 });

@@ -118,7 +118,7 @@ export async function fanOut(
 /** The stored group message a record carries, or undefined when it is not one. */
 export function readGroupMessage(record: { value: Buffer }): ChatMessage | undefined {
   try {
-    const event = decodeEvent<ChatMessage>(record);
+    const event = decodeEvent<Omit<ChatMessage, 'attachments'> & { attachments?: unknown }>(record);
     if (event.type !== GROUP_MESSAGE_EVENT || event.version !== GROUP_MESSAGE_VERSION) {
       return undefined;
     }
@@ -131,8 +131,11 @@ export function readGroupMessage(record: { value: Buffer }): ChatMessage | undef
       typeof m.sender === 'string' &&
       typeof m.body === 'string' &&
       Number.isInteger(m.clientSeq) &&
-      typeof m.sentAt === 'number';
-    return valid ? m : undefined;
+      typeof m.sentAt === 'number' &&
+      (m.attachments === undefined ||
+        (Array.isArray(m.attachments) && m.attachments.every((id) => typeof id === 'string')));
+    // Records published before messages had attachments carry none.
+    return valid ? { ...m, attachments: (m.attachments as string[] | undefined) ?? [] } : undefined;
   } catch {
     return undefined;
   }

@@ -36,6 +36,7 @@ describe('connection plane timers', () => {
         heartbeatMs: 60_000,
         maxFrameBytes: 16_384,
         maxBodyChars: 4000,
+        maxAttachments: 10,
         sendQueueLimit: 512,
         maxBufferedBytes: 1_048_576,
         maxConnections: 10,

@@ -37,6 +37,8 @@ export interface HandlerOptions {
   heartbeatMs: number;
   maxFrameBytes: number;
   maxBodyChars: number;
+  /** Asset ids one message may carry. */
+  maxAttachments: number;
   sendQueueLimit: number;
   maxBufferedBytes: number;
   maxConnections: number;
@@ -90,7 +92,7 @@ export class ConnectionPlane {
 
   constructor(deps: HandlerDeps) {
     this.#deps = deps;
-    this.#schema = clientEventSchema(deps.options.maxBodyChars);
+    this.#schema = clientEventSchema(deps.options);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.options.maxFrameBytes,

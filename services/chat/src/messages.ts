@@ -15,6 +15,13 @@ export interface SendRequest {
   conversationId: string;
   clientSeq: number;
   body: string;
+  /** Asset ids, each of a stored asset; none when absent. */
+  attachments?: readonly string[];
+}
+
+/** What a send needs of the assets: that each id names one (see AssetService.requireAll). */
+export interface AttachmentCheck {
+  requireAll(assetIds: readonly string[], field: string): Promise<void>;
 }
 
 export interface SendOutcome {
@@ -38,6 +45,7 @@ export class MessageService {
   readonly #groupLog: GroupMessageLog;
   readonly #groupReceiptsMax: number;
   readonly #users: { exists(id: string): Promise<boolean> };
+  readonly #assets: AttachmentCheck;
   /** Whether a user id is a user; users are never deleted, so a yes stays true. */
   readonly #known = new TtlCache<boolean>({ ttlMs: 60_000 });
   readonly #limits: UserRateLimits | undefined;
@@ -55,6 +63,8 @@ export class MessageService {
     groupReceiptsMax: number;
     /** A 1:1 send's recipient must be a user. */
     users: { exists(id: string): Promise<boolean> };
+    /** Every attachment must name a stored asset. */
+    assets: AttachmentCheck;
     /** Each sender's budget of messages and group recipients; none: unlimited. */
     limits?: UserRateLimits;
     metrics: ChatMetrics;
@@ -68,20 +78,24 @@ export class MessageService {
     this.#groupLog = deps.groupLog;
     this.#groupReceiptsMax = deps.groupReceiptsMax;
     this.#users = deps.users;
+    this.#assets = deps.assets;
     this.#limits = deps.limits;
     this.#metrics = deps.metrics;
     this.#logger = deps.logger;
   }
 
   /**
-   * Stores a message once per (conversation, sender, clientSeq, body); a
-   * resend gets the same ack. A group message is published to the fan-out topic before
+   * Stores a message once per (conversation, sender, clientSeq, body,
+   * attachments); a resend gets the same ack. Each attachment must name a
+   * stored asset (attachment_not_found, field `attachments.<i>`), checked before
+   * anything is written. A group message is published to the fan-out topic before
    * this resolves, a resend publishes it again (the worker is idempotent), so
    * a crash between store and publish is repaired by the client's resend.
    * Past the sender's limits it throws RateLimited and stores nothing.
    */
   async send(sender: string, request: SendRequest): Promise<SendOutcome> {
     const { conversationId, clientSeq, body } = request;
+    const attachments = [...(request.attachments ?? [])];
     const members = await this.#groups.requireMember(conversationId, sender);
     const group = groupOf(conversationId) !== undefined;
     // Before any message is written: a refused send stores nothing (a resend counts too).
@@ -91,8 +105,10 @@ export class MessageService {
     if (recipient && !(await this.#known.get(recipient, () => this.#users.exists(recipient)))) {
       throw chatError('user_not_found', { field: 'conversationId' });
     }
+    await this.#assets.requireAll(attachments, 'attachments');
 
-    const claim = await this.#store.claimSend(conversationId, sender, clientSeq, body, {
+    const content = { body, attachments };
+    const claim = await this.#store.claimSend(conversationId, sender, clientSeq, content, {
       messageId: this.#ids.next(),
       sentAt: Date.now(),
     });
@@ -104,6 +120,7 @@ export class MessageService {
       sender,
       clientSeq,
       body,
+      attachments,
       sentAt: claim.sentAt,
     };
     if (!stored) await this.#store.write(message, recipient);

@@ -102,6 +102,15 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     logger,
   });
   const groupLog = new GroupMessageLog(infra.eventLog);
+  const assets = new AssetService({
+    objects: infra.objectStore,
+    store: assetStore,
+    maxBytes: config.MAX_ASSET_BYTES,
+    types: config.ASSET_TYPES,
+    maxUploadsPerUser: config.MAX_UPLOADS_PER_USER,
+    maxUploadsInFlight: config.MAX_UPLOADS_IN_FLIGHT,
+    inFlightGauge: domainMetrics.assetUploadsInFlight,
+  });
   const messages = new MessageService({
     store,
     conversations,
@@ -111,6 +120,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
     groupLog,
     groupReceiptsMax: config.GROUP_RECEIPTS_MAX_MEMBERS,
     users,
+    assets,
     limits,
     metrics: domainMetrics,
     logger,
@@ -127,15 +137,6 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
       fanOutMs: config.PRESENCE_FANOUT_MS,
       lastSeenWriteMs: config.LAST_SEEN_WRITE_MS,
     },
-  });
-  const assets = new AssetService({
-    objects: infra.objectStore,
-    store: assetStore,
-    maxBytes: config.MAX_ASSET_BYTES,
-    types: config.ASSET_TYPES,
-    maxUploadsPerUser: config.MAX_UPLOADS_PER_USER,
-    maxUploadsInFlight: config.MAX_UPLOADS_IN_FLIGHT,
-    inFlightGauge: domainMetrics.assetUploadsInFlight,
   });
   const readiness: Record<string, () => Promise<void>> = {
     cache: infra.readiness.cache!,
@@ -161,6 +162,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
       passwordLogN: config.PASSWORD_HASH_LOG_N,
       signInRateLimit: config.SIGN_IN_RATE_LIMIT,
       maxBodyChars: config.MAX_BODY_CHARS,
+      maxAttachments: config.MAX_ATTACHMENTS,
     });
   }
   const server = await serveApp(http, { port: config.PORT, host: config.HOST, logger });
@@ -201,6 +203,7 @@ export async function runChat(config: Config, roles: Role[]): Promise<RunningCha
       heartbeatMs: config.HEARTBEAT_MS,
       maxFrameBytes: config.MAX_FRAME_BYTES,
       maxBodyChars: config.MAX_BODY_CHARS,
+      maxAttachments: config.MAX_ATTACHMENTS,
       sendQueueLimit: config.SEND_QUEUE_LIMIT,
       maxBufferedBytes: config.MAX_BUFFERED_BYTES,
       maxConnections: config.MAX_CONNECTIONS,

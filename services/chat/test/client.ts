@@ -176,8 +176,8 @@ export class ChatClient {
 }
 
 function stripType(event: { type: 'message' } & ChatMessage): ChatMessage {
-  const { conversationId, messageId, sender, clientSeq, body, sentAt } = event;
-  return { conversationId, messageId, sender, clientSeq, body, sentAt };
+  const { conversationId, messageId, sender, clientSeq, body, attachments, sentAt } = event;
+  return { conversationId, messageId, sender, clientSeq, body, attachments, sentAt };
 }
 
 /** The upgrade's HTTP status when refused, or 101. */

@@ -204,8 +204,8 @@ export class ReconnectingClient {
       }
       case 'message': {
         this.received++;
-        const { conversationId, messageId, sender, clientSeq, body, sentAt } = event;
-        const message = { conversationId, messageId, sender, clientSeq, body, sentAt };
+        const { conversationId, messageId, sender, clientSeq, body, attachments, sentAt } = event;
+        const message = { conversationId, messageId, sender, clientSeq, body, attachments, sentAt };
         if (this.inbox.add(message)) this.onFirstDelivery?.(message, performance.now());
         this.#ws?.send(JSON.stringify({ type: 'delivery_ack', conversationId, messageId }));
         return;

@@ -7,6 +7,7 @@ const message = (messageId: string, body = messageId): ChatMessage => ({
   sender: 'a',
   clientSeq: 1,
   body,
+  attachments: [],
   sentAt: 0,
 });
 

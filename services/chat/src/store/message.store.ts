@@ -12,6 +12,8 @@ const MESSAGES: TableSpec = {
     client_seq: 'bigint',
     body: 'text',
     sent_at: 'timestamp',
+    /** Asset ids joined by ","; absent (rows from before it, or none attached): none. */
+    attachments: 'text',
   },
   partitionKey: ['conversation_id'],
   clustering: [{ column: 'message_id', order: 'asc' }],
@@ -28,6 +30,7 @@ const PENDING: TableSpec = {
     client_seq: 'bigint',
     body: 'text',
     sent_at: 'timestamp',
+    attachments: 'text',
   },
   partitionKey: ['user_id'],
   clustering: [{ column: 'message_id', order: 'asc' }],
@@ -97,21 +100,20 @@ export class MessageStore {
   }
 
   /**
-   * Claims (conversation, sender, clientSeq, body) for a new message id. The
-   * first claim wins; a later one gets the winner's id and time back. The body
-   * is part of the key (as its hash) because a user's devices each number from
-   * 1: two devices' first messages are two sends, only a true resend (same
-   * number, same text) is one.
+   * Claims (conversation, sender, clientSeq, content) for a new message id.
+   * The first claim wins; a later one gets the winner's id and time back. The
+   * content is part of the key (as hashes) because a user's devices each
+   * number from 1: two devices' first messages are two sends, only a true
+   * resend (same number, same text, same attachments) is one.
    */
   async claimSend(
     conversationId: string,
     sender: string,
     clientSeq: number,
-    body: string,
+    content: { body: string; attachments: readonly string[] },
     proposed: { messageId: string; sentAt: number },
   ): Promise<{ messageId: string; sentAt: number; first: boolean }> {
-    const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
-    const sendKey = `${sender}:${clientSeq}:${digest}`;
+    const sendKey = sendKeyOf(sender, clientSeq, content);
     const first = await this.#db.insert(
       SEND_KEYS.name,
       {
@@ -256,6 +258,23 @@ export class MessageStore {
   }
 }
 
+const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22);
+
+/**
+ * `<sender>:<clientSeq>:<body hash>`, and `:<attachments hash>` when the
+ * message has attachments: a message without any keeps the key it had before
+ * attachments existed, and no body can stand for a list of ids (a digest has
+ * no ":"), so a resend with other attachments is another message.
+ */
+export function sendKeyOf(
+  sender: string,
+  clientSeq: number,
+  content: { body: string; attachments: readonly string[] },
+): string {
+  const key = `${sender}:${clientSeq}:${digest(content.body)}`;
+  return content.attachments.length === 0 ? key : `${key}:${digest(content.attachments.join(','))}`;
+}
+
 function messageRow(message: ChatMessage): WideRow {
   return {
     conversation_id: message.conversationId,
@@ -264,6 +283,8 @@ function messageRow(message: ChatMessage): WideRow {
     client_seq: message.clientSeq,
     body: message.body,
     sent_at: message.sentAt,
+    // Left out when none: nothing to write, and no tombstone for a null on Cassandra.
+    ...(message.attachments.length > 0 ? { attachments: message.attachments.join(',') } : {}),
   };
 }
 
@@ -273,7 +294,13 @@ function toMessage(row: WideRow): ChatMessage {
     messageId: row.message_id as string,
     sender: row.sender as string,
     clientSeq: row.client_seq as number,
-    body: row.body as string,
+    body: (row.body as string | null) ?? '',
+    attachments: attachmentsOf(row.attachments),
     sentAt: row.sent_at as number,
   };
+}
+
+/** Rows written before the column existed, or without attachments, read as none. */
+function attachmentsOf(cell: unknown): string[] {
+  return typeof cell === 'string' && cell !== '' ? cell.split(',') : [];
 }
