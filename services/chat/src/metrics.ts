@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Metrics } from '@platform/kit';
+import { Counter, Gauge, Histogram, counterOf, type Metrics } from '@platform/kit';
 import { RATE_LIMIT_KINDS } from './rate-limits.ts';
 
 export type ChatMetrics = ReturnType<typeof chatMetrics>;
@@ -11,24 +11,23 @@ export const SEND_TO_DELIVER_BUCKETS = [
 /** The chat system's domain metrics, on the process's registry. */
 export function chatMetrics(metrics: Metrics, handler: string) {
   const registers = [metrics.registry];
-  const deliveries = new Counter({
+  // Both outcomes exist from the start, so an error ratio is 0 rather than no series.
+  const deliveries = counterOf({
     name: 'chat_deliveries_total',
     help:
       'Message frames handed to a socket (ok), or lost on the way: a forward that could not be ' +
       'published, a connection closed as a slow consumer (error). Pending pulls redeliver those.',
-    labelNames: ['outcome'],
-    registers,
+    registry: metrics.registry,
+    label: 'outcome',
+    values: ['ok', 'error'],
   });
-  // Both outcomes exist from the start, so an error ratio is 0 rather than no series.
-  deliveries.labels('ok').inc(0);
-  deliveries.labels('error').inc(0);
-  const rateLimited = new Counter({
+  const rateLimited = counterOf({
     name: 'chat_rate_limited_total',
     help: 'Sends, typing events, group creations and uploads refused by the per-user limits.',
-    labelNames: ['kind'],
-    registers,
+    registry: metrics.registry,
+    label: 'kind',
+    values: RATE_LIMIT_KINDS,
   });
-  for (const kind of RATE_LIMIT_KINDS) rateLimited.labels(kind).inc(0);
   return {
     rateLimited,
     deliveries: { ok: deliveries.labels('ok'), error: deliveries.labels('error') },

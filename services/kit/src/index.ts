@@ -115,6 +115,7 @@ export {
   Histogram,
   LATENCY_BUCKETS,
   consumerLagGauge,
+  counterOf,
   createMetrics,
   type Metrics,
 } from './telemetry/metrics.ts';

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Metrics } from '@platform/kit';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, counterOf, type Metrics } from '@platform/kit';
 
 export type RouteKind = 'route' | 'eta' | 'reroute';
 
@@ -18,14 +18,14 @@ export interface NavigationMetrics {
 /** The navigation_ metrics, registered once per process. */
 export function navigationMetrics(metrics: Metrics): NavigationMetrics {
   const registers = [metrics.registry];
-  const trafficUpdates = new Counter({
-    name: 'navigation_traffic_updates_total',
-    help: 'Traffic and weather updates applied, by kind (ways, area, reset, weather, weather_reset).',
-    labelNames: ['kind'],
-    registers,
-  });
   // Every kind exists from the start, so the dashboard's series do before the first update.
-  for (const kind of SPEED_UPDATE_KINDS) trafficUpdates.labels(kind).inc(0);
+  const trafficUpdates = counterOf({
+    name: 'navigation_traffic_updates_total',
+    help: 'Traffic and weather updates, by kind (ways, area, reset, weather, weather_reset).',
+    registry: metrics.registry,
+    label: 'kind',
+    values: SPEED_UPDATE_KINDS,
+  });
   return {
     routeSeconds: new Histogram({
       name: 'navigation_route_seconds',

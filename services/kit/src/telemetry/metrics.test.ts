@@ -1,5 +1,5 @@
 import { MemoryEventLog } from '../ports/event-log/memory-event-log.ts';
-import { consumerLagGauge, createMetrics } from './metrics.ts';
+import { consumerLagGauge, counterOf, createMetrics } from './metrics.ts';
 
 const record = (key: string) => ({ key, value: Buffer.from(key) });
 
@@ -29,5 +29,23 @@ describe('consumerLagGauge', () => {
     const eventLog = { lag: () => Promise.reject(new Error('broker down')) };
     consumerLagGauge({ name: 'test_lag', help: 'lag', registry, eventLog, group: 'g', topic: 't' });
     expect(await registry.metrics()).toMatch(/^test_lag\{service="kit-test"\} Nan$/m);
+  });
+});
+
+describe('counterOf', () => {
+  it('exposes every label value at 0 before the first increment', async () => {
+    const metrics = createMetrics('kit-test');
+    const counter = counterOf({
+      name: 'kit_test_outcomes_total',
+      help: 'Outcomes.',
+      registry: metrics.registry,
+      label: 'outcome',
+      values: ['ok', 'error'],
+    });
+    counter.labels('ok').inc(2);
+
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kit_test_outcomes_total{outcome="ok",service="kit-test"} 2');
+    expect(text).toContain('kit_test_outcomes_total{outcome="error",service="kit-test"} 0');
   });
 });

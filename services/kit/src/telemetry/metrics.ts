@@ -1,4 +1,4 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { FastHistogram } from './fast-histogram.ts';
 import type { EventLog } from '../ports/event-log/event-log.ts';
 
@@ -34,6 +34,28 @@ export function createMetrics(service: string): Metrics {
   });
 
   return { registry, httpDuration };
+}
+
+/**
+ * A counter with one label whose every value is a series from the start, at 0:
+ * a ratio or a dashboard panel then reads 0 before the first increment, not
+ * "no data".
+ */
+export function counterOf<V extends string>(options: {
+  name: string;
+  help: string;
+  registry: Registry;
+  label: string;
+  values: readonly V[];
+}): Counter<string> {
+  const counter = new Counter({
+    name: options.name,
+    help: options.help,
+    labelNames: [options.label],
+    registers: [options.registry],
+  });
+  for (const value of options.values) counter.labels(value).inc(0);
+  return counter;
 }
 
 /**
