@@ -12,7 +12,7 @@ export function positiveNumber(name, fallback) {
   return value;
 }
 
-/** Environment variable `name` ("90", "90s", "5m", "1h30m"; `fallback` when unset) in seconds. */
+/** Environment variable `name` ("90", "90s", "5m", "1h30m"; else `fallback`) in seconds. */
 export function seconds(name, fallback) {
   const text = __ENV[name] || fallback;
   const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);

@@ -19,7 +19,7 @@ function limitsOn(cache: Cache, windowMs = 60_000) {
 }
 
 describe('per-user rate limits', () => {
-  test('a user gets the budget of a window, then RateLimited until it ends; others are apart', async () => {
+  test('the budget of a window, then RateLimited until it ends; others apart', async () => {
     const { limits, refused } = limitsOn(new MemoryCache());
     for (let i = 0; i < 3; i++) await limits.take('send', 'alice');
     const refusal = await limits.check('send', 'alice');

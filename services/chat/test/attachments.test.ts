@@ -87,7 +87,7 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
     return answer;
   };
 
-  test('a 1:1 message with attachments: live, pending on reconnect, history, sync, resends', async () => {
+  test('1:1 with attachments: live, pending on reconnect, history, sync, resends', async () => {
     const [alice, bob] = await Promise.all([
       signUp(api, unique('alice')),
       signUp(api, unique('bob')),

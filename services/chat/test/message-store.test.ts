@@ -122,7 +122,7 @@ describe.each([
     await servers?.drop();
   });
 
-  test('a table the old spec made is upgraded in place; its rows read with no attachments', async () => {
+  test('an old-spec table upgraded in place; its rows read with no attachments', async () => {
     const [old] = await store.history(CONVERSATION, undefined, 10);
     expect(old).toEqual({
       conversationId: CONVERSATION,

@@ -89,7 +89,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       return (page.json as { messages: { sender: string; clientSeq: number }[] }).messages;
     };
 
-    test('past the send limit a sender gets rate_limited frames and nothing is stored; others send on', async () => {
+    test('past the send limit: rate_limited frames, nothing stored; others send on', async () => {
       const [alice, bob, carol] = await users(3);
       const a = await connect(alice);
       const c = await connect(carol);
@@ -162,7 +162,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       expect(storedSeqs).toEqual(ackedSeqs);
     }, 60_000);
 
-    test('REST sends get 429 with Retry-After; a group send costs one per other member', async () => {
+    test('REST sends: 429 with Retry-After; a group send costs one per other member', async () => {
       const [owner, ...members] = await users(5);
       const group = await call(api, '/groups', owner, {
         name: 'limited',

@@ -39,7 +39,7 @@ const from = { lat: 43.7, lng: 7.4 };
 const to = { lat: 43.7, lng: 7.4 + 29.5 * 0.0124 };
 
 describe('Navigator', () => {
-  it('learns traffic reported under the weather at the traffic speed, as if no weather had been', () => {
+  it('learns traffic reported under weather at the traffic speed', () => {
     const clear = navigator();
     clear.applyTraffic({ area: everywhere }, { factor: 0.8 });
 

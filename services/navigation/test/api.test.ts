@@ -418,7 +418,7 @@ describe('weather', () => {
     await fetch(`${base}/traffic`, { method: 'DELETE' });
   });
 
-  it('ices an area; /route then equals plain Dijkstra on an equally slowed graph, and a reset restores it', async () => {
+  it('ices an area: /route as Dijkstra on an equally slowed graph; a reset restores', async () => {
     const applied = await send('POST', '/weather', { area: middle, condition: 'ice' });
     expect(applied.status).toBe(200);
     expect(applied.body.selectedEdges).toBeGreaterThan(0);
@@ -438,7 +438,7 @@ describe('weather', () => {
     expect((await get(`/route?from=${at(CASINO)}&to=${at(STADIUM)}`)).body).toEqual(first);
   });
 
-  it('combines with traffic as the slower of the two, and each reset clears only its own layer', async () => {
+  it('combines with traffic as the slower; each reset clears its own layer', async () => {
     const jamArea = { ...middle, radiusM: 150 };
     await send('POST', '/weather', { area: middle, factor: 0.5 });
     // A lighter jam than the weather allows changes no live speed.

@@ -187,7 +187,7 @@ describe('the import CLI', () => {
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
 
-  it('prints its progress and what it kept, and a damaged file stops it naming the file', async () => {
+  it('prints progress and what it kept; a damaged file stops it, named', async () => {
     const file = join(OSM_DIR, 'monaco.osm.pbf');
     const { code, stdout } = await run(file);
     expect(code).toBe(0);

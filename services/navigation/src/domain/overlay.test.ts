@@ -152,7 +152,7 @@ describe('OverlayRouter', () => {
     expectSameAsDijkstra(graph, overlay, 13);
   });
 
-  it('after weather and traffic in one cell, recomputes only it and the cells above, and routes like Dijkstra', () => {
+  it('weather and traffic in a cell: it and those above recomputed, routes as Dijkstra', () => {
     const graph = randomRoadGraph(seeded(16), { nodes: 500, spanM: 4000 });
     const overlay = new OverlayRouter(graph, { cellM: 300, fanout: 2, levels: 3 });
     const speeds = new LiveSpeeds(graph);
