@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { directConversationId } from '../src/domain/conversation.ts';
 import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
 import { ChatClient, get, post, signUp, type Account } from './client.ts';
-import { startSystem, unique, type ChatSystem, type Servers } from './system.ts';
+import { unique, useSystem, type Servers } from './system.ts';
 
 const bearer = (account: Account) => ({ authorization: `Bearer ${account.token}` });
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -24,35 +24,12 @@ async function eventually(check: () => Promise<void> | void, timeoutMs = 15_000)
 
 // Real servers: two handler processes on Redis and Cassandra, the fan-out worker on Kafka.
 describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (servers) => {
-  let system: ChatSystem;
-  let api: string;
-  let ws1: string;
-  let ws2: string;
-  const clients: ChatClient[] = [];
-  const connect = async (url: string, account: Account) => {
-    const client = await ChatClient.connect(url, account.token);
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    system = await startSystem(servers, 2, { fanout: true, env: { MAX_ATTACHMENTS: '3' } });
-    api = system.handlers[0]!.url;
-    ws1 = system.handlers[0]!.wsUrl;
-    ws2 = system.handlers.at(-1)!.wsUrl;
-  }, 120_000);
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const chat = useSystem(servers, 2, { fanout: true, env: { MAX_ATTACHMENTS: '3' } });
+  const { connect } = chat;
 
   const upload = async (account: Account) => {
     const bytes = randomBytes(2000);
-    const response = await fetch(`${api}/assets`, {
+    const response = await fetch(`${chat.api}/assets`, {
       method: 'POST',
       headers: { ...bearer(account), 'content-type': 'image/png' },
       body: bytes,
@@ -63,12 +40,12 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
     return assetId;
   };
   const history = async (account: Account, conversationId: string) => {
-    const page = await get(api, `/conversations/${conversationId}/messages`, account.token);
+    const page = await get(chat.api, `/conversations/${conversationId}/messages`, account.token);
     expect(page.status).toBe(200);
     return (page.json as { messages: ChatMessage[] }).messages;
   };
   const pending = async (account: Account) => {
-    const page = await get(api, `/users/${account.userId}/pending`, account.token);
+    const page = await get(chat.api, `/users/${account.userId}/pending`, account.token);
     expect(page.status).toBe(200);
     return (page.json as { messages: ChatMessage[] }).messages;
   };
@@ -89,13 +66,13 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
 
   test('1:1 with attachments: live, pending on reconnect, history, sync, resends', async () => {
     const [alice, bob] = await Promise.all([
-      signUp(api, unique('alice')),
-      signUp(api, unique('bob')),
+      signUp(chat.api, unique('alice')),
+      signUp(chat.api, unique('bob')),
     ]);
     const conversation = directConversationId(alice.userId, bob.userId);
     const [photo, clip] = [await upload(alice), await upload(alice)];
-    const a = await connect(ws1, alice);
-    let b = await connect(ws2, bob);
+    const a = await connect(chat.wsA, alice);
+    let b = await connect(chat.wsB, bob);
 
     // Live: the forward to an online peer carries the attachments.
     const ack = await sendOnWs(a, {
@@ -114,7 +91,7 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
     // Offline: stored in bob's pending rows, an attachment alone (empty body) over HTTP.
     await b.close();
     const sent = await post(
-      api,
+      chat.api,
       '/messages',
       { conversationId: conversation, clientSeq: 2, body: '', attachments: [clip] },
       bearer(alice),
@@ -123,7 +100,7 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
     const second = sent.json as Sent;
     expect(second).toMatchObject({ body: '', attachments: [clip], duplicate: false });
     expect(await pending(bob)).toEqual([withoutDup(second)]);
-    b = await connect(ws1, bob);
+    b = await connect(chat.wsA, bob);
     // The first was acknowledged already: only the second is pending.
     expect(await b.waitForMessages(conversation, 1)).toEqual([withoutDup(second)]);
     await eventually(async () => expect(await pending(bob)).toEqual([]));
@@ -144,7 +121,7 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
 
     // A resend with the same content is the same message; with other attachments, another.
     const resent = await post(
-      api,
+      chat.api,
       '/messages',
       { conversationId: conversation, clientSeq: 2, body: '', attachments: [clip] },
       bearer(alice),
@@ -168,7 +145,7 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
       attachments: [photo],
     });
     expect(forwarded).toMatchObject({ type: 'ack', duplicate: false });
-    expect((await fetch(`${api}/assets/${photo}`, { headers: bearer(bob) })).status).toBe(200);
+    expect((await fetch(`${chat.api}/assets/${photo}`, { headers: bearer(bob) })).status).toBe(200);
     expect((await history(alice, conversation)).map((m) => m.attachments)).toEqual([
       [photo, clip],
       [clip],
@@ -180,13 +157,13 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
 
   test('refused attachments store nothing, over WebSocket and HTTP', async () => {
     const [carol, dave] = await Promise.all([
-      signUp(api, unique('carol')),
-      signUp(api, unique('dave')),
+      signUp(chat.api, unique('carol')),
+      signUp(chat.api, unique('dave')),
     ]);
     const conversation = directConversationId(carol.userId, dave.userId);
     const photo = await upload(carol);
     const unknown = sha256(randomBytes(16));
-    const c = await connect(ws1, carol);
+    const c = await connect(chat.wsA, carol);
 
     const cases: [unknown, string, string][] = [
       [[photo, unknown], 'attachment_not_found', 'attachments.1'],
@@ -205,7 +182,7 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
         await sendOnWs(c, { conversationId: conversation, clientSeq: 1, body, attachments }),
       ).toMatchObject({ type: 'error', code, field, clientSeq: 1 });
       const rest = await post(
-        api,
+        chat.api,
         '/messages',
         { conversationId: conversation, clientSeq: 1, body, attachments },
         bearer(carol),
@@ -217,10 +194,15 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
       });
     }
     // Into a group too.
-    const group = await post(api, '/groups', { name: 'g', members: [dave.userId] }, bearer(carol));
+    const group = await post(
+      chat.api,
+      '/groups',
+      { name: 'g', members: [dave.userId] },
+      bearer(carol),
+    );
     const { id, conversationId } = group.json as { id: string; conversationId: string };
     const refused = await post(
-      api,
+      chat.api,
       `/groups/${id}/messages`,
       { clientSeq: 1, body: 'x', attachments: [unknown] },
       bearer(carol),
@@ -247,23 +229,23 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
 
   test('a group message with attachments reaches members through the fan-out', async () => {
     const [erin, frank, gina] = await Promise.all([
-      signUp(api, unique('erin')),
-      signUp(api, unique('frank')),
-      signUp(api, unique('gina')),
+      signUp(chat.api, unique('erin')),
+      signUp(chat.api, unique('frank')),
+      signUp(chat.api, unique('gina')),
     ]);
     const created = await post(
-      api,
+      chat.api,
       '/groups',
       { name: 'pics', members: [frank.userId, gina.userId] },
       bearer(erin),
     );
     const { id, conversationId } = created.json as { id: string; conversationId: string };
     const [photo, clip] = [await upload(erin), await upload(frank)];
-    const f = await connect(ws2, frank);
-    const e = await connect(ws1, erin);
+    const f = await connect(chat.wsB, frank);
+    const e = await connect(chat.wsA, erin);
 
     const sent = await post(
-      api,
+      chat.api,
       `/groups/${id}/messages`,
       { clientSeq: 1, body: '', attachments: [photo, clip] },
       bearer(erin),
@@ -281,7 +263,7 @@ describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (serve
     ]);
     // Gina was offline: the fan-out wrote her pending rows with the attachments.
     await eventually(async () => expect(await pending(gina)).toHaveLength(2));
-    const g = await connect(ws1, gina);
+    const g = await connect(chat.wsA, gina);
     const pulled = await g.waitForMessages(conversationId, 2);
     expect(pulled.map((m) => m.attachments)).toEqual([[photo, clip], [clip]]);
     expect((await history(gina, conversationId)).map((m) => m.attachments)).toEqual([

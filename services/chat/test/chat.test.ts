@@ -1,48 +1,16 @@
 import { SignJWT } from 'jose';
 import { directConversationId } from '../src/domain/conversation.ts';
 import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
-import {
-  ChatClient,
-  get,
-  post,
-  signUp,
-  upgradeRefusal,
-  upgradeStatus,
-  type Account,
-} from './client.ts';
-import { startSystem, unique, type ChatSystem, type Servers } from './system.ts';
+import { get, post, signUp, upgradeRefusal, upgradeStatus, type Account } from './client.ts';
+import { unique, useSystem, type Servers } from './system.ts';
 
 describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers', (servers) => {
-  let system: ChatSystem;
-  let api: string;
-  let wsA: string;
-  let wsB: string;
-  const clients: ChatClient[] = [];
-  const connect = async (url: string, account: Account, options = {}) => {
-    const client = await ChatClient.connect(url, account.token, options);
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    system = await startSystem(servers);
-    api = system.handlers[0]!.url;
-    wsA = system.handlers[0]!.wsUrl;
-    // Embedded is one process: both users share its handler.
-    wsB = system.handlers.at(-1)!.wsUrl;
-  }, 120_000);
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const chat = useSystem(servers);
+  const { connect } = chat;
 
   const history = async (account: Account, conversationId: string) => {
     const page = await get(
-      api,
+      chat.api,
       `/conversations/${conversationId}/messages?limit=500`,
       account.token,
     );
@@ -52,12 +20,12 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
 
   test('users on different handlers exchange messages in order, with acks and receipts', async () => {
     const [alice, bob] = await Promise.all([
-      signUp(api, unique('alice')),
-      signUp(api, unique('bob')),
+      signUp(chat.api, unique('alice')),
+      signUp(chat.api, unique('bob')),
     ]);
     const conversation = directConversationId(alice.userId, bob.userId);
-    const a = await connect(wsA, alice);
-    const b = await connect(wsB, bob);
+    const a = await connect(chat.wsA, alice);
+    const b = await connect(chat.wsB, bob);
 
     // Pipelined: the handler stores and forwards one connection's sends in order.
     const acks = await Promise.all(
@@ -91,34 +59,34 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
 
   test('an offline user gets pending messages on connecting, then none are pending', async () => {
     const [carol, dave] = await Promise.all([
-      signUp(api, unique('carol')),
-      signUp(api, unique('dave')),
+      signUp(chat.api, unique('carol')),
+      signUp(chat.api, unique('dave')),
     ]);
     const conversation = directConversationId(carol.userId, dave.userId);
-    const c = await connect(wsA, carol);
+    const c = await connect(chat.wsA, carol);
     for (let seq = 1; seq <= 5; seq++) await c.sendMessage(conversation, seq, `while away ${seq}`);
 
-    const pending = await get(api, `/users/${dave.userId}/pending`, dave.token);
+    const pending = await get(chat.api, `/users/${dave.userId}/pending`, dave.token);
     expect((pending.json as { messages: ChatMessage[] }).messages).toHaveLength(5);
-    expect((await get(api, `/users/${dave.userId}/pending`, carol.token)).status).toBe(403);
+    expect((await get(chat.api, `/users/${dave.userId}/pending`, carol.token)).status).toBe(403);
 
-    const d = await connect(wsB, dave);
+    const d = await connect(chat.wsB, dave);
     const received = await d.waitForMessages(conversation, 5);
     expect(received.map((m) => m.body)).toEqual([1, 2, 3, 4, 5].map((n) => `while away ${n}`));
     await c.waitFor((e) => e.type === 'receipt' && e.status === 'delivered');
     await eventually(async () => {
-      const after = await get(api, `/users/${dave.userId}/pending`, dave.token);
+      const after = await get(chat.api, `/users/${dave.userId}/pending`, dave.token);
       expect((after.json as { messages: ChatMessage[] }).messages).toHaveLength(0);
     });
   });
 
   test('a resent message gets the same ack and is stored once', async () => {
     const [erin, frank] = await Promise.all([
-      signUp(api, unique('erin')),
-      signUp(api, unique('frank')),
+      signUp(chat.api, unique('erin')),
+      signUp(chat.api, unique('frank')),
     ]);
     const conversation = directConversationId(erin.userId, frank.userId);
-    const e = await connect(wsA, erin);
+    const e = await connect(chat.wsA, erin);
     const first = await e.sendMessage(conversation, 7, 'once');
     const again = await e.sendMessage(conversation, 7, 'once');
     expect(first).toMatchObject({ type: 'ack', duplicate: false });
@@ -131,11 +99,11 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     // REST: the same claim, and Idempotency-Key replays the first answer.
     const auth = { authorization: `Bearer ${erin.token}`, 'idempotency-key': unique('k') };
     const body = { conversationId: conversation, clientSeq: 8, body: 'by rest' };
-    const viaRest = await post(api, '/messages', body, auth);
-    const replay = await post(api, '/messages', body, auth);
+    const viaRest = await post(chat.api, '/messages', body, auth);
+    const replay = await post(chat.api, '/messages', body, auth);
     expect(viaRest.status).toBe(201);
     expect(replay.json).toEqual(viaRest.json);
-    const resend = await post(api, '/messages', body, { authorization: auth.authorization });
+    const resend = await post(chat.api, '/messages', body, { authorization: auth.authorization });
     expect(resend.json).toMatchObject({ duplicate: true });
 
     const stored = await history(erin, conversation);
@@ -145,11 +113,11 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
   type Ack = Extract<ServerEvent, { type: 'ack' }>;
   test('two devices of one user numbering alike send two messages; a true resend is still one', async () => {
     const [olga, pete] = await Promise.all([
-      signUp(api, unique('olga')),
-      signUp(api, unique('pete')),
+      signUp(chat.api, unique('olga')),
+      signUp(chat.api, unique('pete')),
     ]);
     const conversation = directConversationId(olga.userId, pete.userId);
-    const [phone, laptop] = await Promise.all([connect(wsA, olga), connect(wsB, olga)]);
+    const [phone, laptop] = await Promise.all([connect(chat.wsA, olga), connect(chat.wsB, olga)]);
     // Each device numbers its sends from 1: same clientSeq, different bodies, at the same time.
     const [fromPhone, fromLaptop] = (await Promise.all([
       phone.sendMessage(conversation, 1, 'from the phone'),
@@ -172,17 +140,17 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
 
   test("an Idempotency-Key is the caller's own: the same key from another user is its own send", async () => {
     const [lea, max, ned] = (await Promise.all(
-      ['lea', 'max', 'ned'].map((n) => signUp(api, unique(n))),
+      ['lea', 'max', 'ned'].map((n) => signUp(chat.api, unique(n))),
     )) as [Account, Account, Account];
     const conversation = directConversationId(lea.userId, max.userId);
     // Both peers number from 1 and derive their keys the same way: the same key, the same body.
     const key = { 'idempotency-key': unique('same') };
     const body = { conversationId: conversation, clientSeq: 1, body: 'hi' };
-    const fromLea = await post(api, '/messages', body, {
+    const fromLea = await post(chat.api, '/messages', body, {
       authorization: `Bearer ${lea.token}`,
       ...key,
     });
-    const fromMax = await post(api, '/messages', body, {
+    const fromMax = await post(chat.api, '/messages', body, {
       authorization: `Bearer ${max.token}`,
       ...key,
     });
@@ -193,21 +161,21 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(stored.map((m) => m.sender).sort()).toEqual([lea.userId, max.userId].sort());
 
     // A stranger neither gets their answer replayed nor blocks the key with another body.
-    const fromNed = await post(api, '/messages', body, {
+    const fromNed = await post(chat.api, '/messages', body, {
       authorization: `Bearer ${ned.token}`,
       ...key,
     });
     expect(fromNed.status).toBe(403);
     const taken = unique('taken');
     const squat = await post(
-      api,
+      chat.api,
       '/messages',
       { conversationId: directConversationId(ned.userId, lea.userId), clientSeq: 1, body: 'x' },
       { authorization: `Bearer ${ned.token}`, 'idempotency-key': taken },
     );
     expect(squat.status).toBe(201);
     const after = await post(
-      api,
+      chat.api,
       '/messages',
       { ...body, clientSeq: 2 },
       { authorization: `Bearer ${lea.token}`, 'idempotency-key': taken },
@@ -217,7 +185,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
 
     // The same in a group: two members' first messages, one key, one body, both stored.
     const created = await post(
-      api,
+      chat.api,
       '/groups',
       { name: 'team', members: [max.userId] },
       { authorization: `Bearer ${lea.token}` },
@@ -225,7 +193,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     const group = created.json as { id: string; conversationId: string };
     for (const member of [lea, max]) {
       const sent = await post(
-        api,
+        chat.api,
         `/groups/${group.id}/messages`,
         { clientSeq: 1, body: 'hello team' },
         { authorization: `Bearer ${member.token}`, ...key },
@@ -236,20 +204,23 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
   });
 
   test('history pages with a cursor, and sync pulls what follows a watermark', async () => {
-    const [jo, kim] = await Promise.all([signUp(api, unique('jo')), signUp(api, unique('kim'))]);
-    const found = await get(api, `/conversations/direct/${kim.userId}`, jo.token);
+    const [jo, kim] = await Promise.all([
+      signUp(chat.api, unique('jo')),
+      signUp(chat.api, unique('kim')),
+    ]);
+    const found = await get(chat.api, `/conversations/direct/${kim.userId}`, jo.token);
     const conversation = (found.json as { conversationId: string }).conversationId;
     expect(conversation).toBe(directConversationId(jo.userId, kim.userId));
-    expect((await get(api, `/conversations/direct/${jo.userId}`, jo.token)).status).toBe(404);
-    expect((await get(api, '/conversations/direct/nobody0', jo.token)).status).toBe(404);
+    expect((await get(chat.api, `/conversations/direct/${jo.userId}`, jo.token)).status).toBe(404);
+    expect((await get(chat.api, '/conversations/direct/nobody0', jo.token)).status).toBe(404);
 
-    const j = await connect(wsA, jo);
+    const j = await connect(chat.wsA, jo);
     for (let seq = 1; seq <= 7; seq++) await j.sendMessage(conversation, seq, `n${seq}`);
     const bodies: string[] = [];
     let after = '';
     for (let pages = 0; pages < 5; pages++) {
       const page = await get(
-        api,
+        chat.api,
         `/conversations/${conversation}/messages?limit=3${after ? `&after=${after}` : ''}`,
         kim.token,
       );
@@ -259,10 +230,10 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
       after = next;
     }
     expect(bodies).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => `n${n}`));
-    const bad = await get(api, `/conversations/${conversation}/messages?limit=0`, kim.token);
+    const bad = await get(chat.api, `/conversations/${conversation}/messages?limit=0`, kim.token);
     expect(bad.status).toBe(400);
 
-    const k = await connect(wsB, kim, { autoAck: false });
+    const k = await connect(chat.wsB, kim, { autoAck: false });
     const history = await k.waitForMessages(conversation, 7);
     const from = k.events.length;
     k.send({ type: 'sync', conversationId: conversation, after: history[4]!.messageId });
@@ -274,10 +245,10 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
 
   test('bad input is refused and nothing is stored', async () => {
     const [gina, hal, ivan] = (await Promise.all(
-      ['gina', 'hal', 'ivan'].map((n) => signUp(api, unique(n))),
+      ['gina', 'hal', 'ivan'].map((n) => signUp(chat.api, unique(n))),
     )) as [Account, Account, Account];
     const theirs = directConversationId(hal.userId, ivan.userId);
-    const g = await connect(wsA, gina!);
+    const g = await connect(chat.wsA, gina!);
 
     g.sendRaw('{not json');
     await g.waitFor((e) => e.type === 'error' && e.code === 'invalid_json');
@@ -292,16 +263,18 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     const refused = await g.sendMessage(theirs, 1, 'let me in');
     expect(refused).toMatchObject({ type: 'error', code: 'not_a_member', clientSeq: 1 });
     const rest = await post(
-      api,
+      chat.api,
       '/messages',
       { conversationId: theirs, clientSeq: 2, body: 'let me in' },
       { authorization: `Bearer ${gina!.token}` },
     );
     expect(rest.status).toBe(403);
-    expect((await get(api, `/conversations/${theirs}/messages`, gina!.token)).status).toBe(403);
+    expect((await get(chat.api, `/conversations/${theirs}/messages`, gina!.token)).status).toBe(
+      403,
+    );
     expect(await history(hal!, theirs)).toHaveLength(0);
     expect(
-      (await get(api, `/users/${ivan!.userId}/pending`, ivan!.token)).json as { messages: [] },
+      (await get(chat.api, `/users/${ivan!.userId}/pending`, ivan!.token)).json as { messages: [] },
     ).toEqual({ messages: [] });
 
     // A lone surrogate would be stored as U+FFFD while the ack and a live forward carry it:
@@ -310,14 +283,14 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     const lone = await g.sendMessage(ours, 3, 'half \ud83d');
     expect(lone).toMatchObject({ type: 'error', code: 'invalid_event', field: 'body' });
     const loneRest = await post(
-      api,
+      chat.api,
       '/messages',
       { conversationId: ours, clientSeq: 4, body: '\udc00 half' },
       { authorization: `Bearer ${gina!.token}` },
     );
     expect(loneRest).toMatchObject({ status: 400, json: { error: { field: 'body' } } });
     const loneName = await post(
-      api,
+      chat.api,
       '/groups',
       { name: 'team \ud800', members: [hal!.userId] },
       { authorization: `Bearer ${gina!.token}` },
@@ -332,7 +305,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     const toGhost = await g.sendMessage(ghost, 6, 'anyone there?');
     expect(toGhost).toMatchObject({ type: 'error', code: 'user_not_found', clientSeq: 6 });
     const toGhostRest = await post(
-      api,
+      chat.api,
       '/messages',
       { conversationId: ghost, clientSeq: 7, body: 'anyone there?' },
       { authorization: `Bearer ${gina!.token}` },
@@ -352,7 +325,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
         (e) => e.type === 'error' && e.code === 'message_not_found' && e.field === 'messageId',
       );
     }
-    const receipts = await get(api, `/conversations/${ours}/receipts`, hal!.token);
+    const receipts = await get(chat.api, `/conversations/${ours}/receipts`, hal!.token);
     expect(receipts.json).toMatchObject({
       receipts: expect.arrayContaining([
         { userId: gina!.userId, deliveredUpTo: null, readUpTo: null },
@@ -371,31 +344,39 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
       .setAudience('chat')
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode('not-the-secret-not-the-secret-not-the-secret'));
-    expect(await upgradeStatus(wsA)).toBe(401);
-    expect(await upgradeStatus(wsA, { headers: { authorization: `Bearer ${forged}` } })).toBe(401);
-    expect(await upgradeStatus(wsA, { headers: { authorization: 'Bearer x.y.z' } })).toBe(401);
+    expect(await upgradeStatus(chat.wsA)).toBe(401);
+    expect(await upgradeStatus(chat.wsA, { headers: { authorization: `Bearer ${forged}` } })).toBe(
+      401,
+    );
+    expect(await upgradeStatus(chat.wsA, { headers: { authorization: 'Bearer x.y.z' } })).toBe(401);
     // A refusal says why, in the platform's error body, with an RFC 6750 challenge.
-    const missing = await upgradeRefusal(wsA);
+    const missing = await upgradeRefusal(chat.wsA);
     expect(missing.body).toEqual({ error: expect.objectContaining({ code: 'unauthenticated' }) });
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="chat"');
-    const bad = await upgradeRefusal(wsA, { headers: { authorization: `Bearer ${forged}` } });
+    const bad = await upgradeRefusal(chat.wsA, { headers: { authorization: `Bearer ${forged}` } });
     expect(bad.status).toBe(401);
     expect(bad.headers['www-authenticate']).toContain('error="invalid_token"');
     expect((bad.body as { error: { message: string } }).error.message).toContain('expired');
-    expect((await upgradeRefusal(`${wsA.replace(/\/ws$/, '')}/elsewhere`)).body).toEqual({
+    expect((await upgradeRefusal(`${chat.wsA.replace(/\/ws$/, '')}/elsewhere`)).body).toEqual({
       error: expect.objectContaining({ code: 'not_found' }),
     });
     const bearer = { authorization: `Bearer ${hal!.token}` };
-    expect(await upgradeStatus(wsA, { headers: bearer, origin: 'https://evil.example' })).toBe(403);
-    expect(await upgradeStatus(wsA, { headers: bearer, origin: 'https://chat.example' })).toBe(101);
-    expect(await upgradeStatus(wsA, { protocols: ['chat.v1', `bearer.${hal!.token}`] })).toBe(101);
-    expect(await upgradeStatus(`${wsA}?access_token=${hal!.token}`)).toBe(101);
+    expect(await upgradeStatus(chat.wsA, { headers: bearer, origin: 'https://evil.example' })).toBe(
+      403,
+    );
+    expect(await upgradeStatus(chat.wsA, { headers: bearer, origin: 'https://chat.example' })).toBe(
+      101,
+    );
+    expect(await upgradeStatus(chat.wsA, { protocols: ['chat.v1', `bearer.${hal!.token}`] })).toBe(
+      101,
+    );
+    expect(await upgradeStatus(`${chat.wsA}?access_token=${hal!.token}`)).toBe(101);
   });
 
   test('the admin contract reports load and drains the asked number at about the asked rate', async () => {
-    const handler = system.handlers[0]!;
+    const handler = chat.system.handlers[0]!;
     const accounts = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => signUp(api, unique(`load${i}`))),
+      Array.from({ length: 10 }, (_, i) => signUp(chat.api, unique(`load${i}`))),
     );
     // 200 connections, 20 per user.
     const many = await Promise.all(

@@ -3,7 +3,7 @@ import { freePort } from '@platform/kit/testing';
 import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
 import { ChatClient, get, post, signUp, type Account } from './client.ts';
 import { startChat } from './processes.ts';
-import { startSystem, TEST_SECRET, unique, type ChatSystem, type Servers } from './system.ts';
+import { TEST_SECRET, unique, useSystem, type Servers } from './system.ts';
 
 interface GroupView {
   id: string;
@@ -39,45 +39,20 @@ const onWire = (client: ChatClient, messageId: string) =>
 
 // Real servers: two handler processes and the fan-out worker as a process of its own, on Kafka.
 describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (servers) => {
-  let system: ChatSystem;
-  let api: string;
-  let fanout: string;
-  let ws1: string;
-  let ws2: string;
-  const clients: ChatClient[] = [];
-  const connect = async (url: string, account: Account) => {
-    const client = await ChatClient.connect(url, account.token);
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    // No pending pull during a test: every message on the wire came from the live path,
-    // so counting them counts the fan-out's deliveries.
-    system = await startSystem(servers, 2, { fanout: true, env: { PENDING_PULL_MS: '600000' } });
-    api = system.handlers[0]!.url;
-    fanout = system.fanout!.url;
-    ws1 = system.handlers[0]!.wsUrl;
-    // Embedded is one process: everyone shares its handler.
-    ws2 = system.handlers.at(-1)!.wsUrl;
-  }, 120_000);
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-
-  afterAll(async () => {
-    await system?.stop();
-  });
+  // No pending pull during a test: every message on the wire came from the live path,
+  // so counting them counts the fan-out's deliveries.
+  const chat = useSystem(servers, 2, { fanout: true, env: { PENDING_PULL_MS: '600000' } });
+  const { connect } = chat;
+  const fanoutUrl = () => chat.system.fanout!.url;
 
   const createGroup = async (owner: Account, members: string[], name = 'friends') => {
-    const created = await post(api, '/groups', { name, members }, bearer(owner));
+    const created = await post(chat.api, '/groups', { name, members }, bearer(owner));
     expect(created.status).toBe(201);
     return created.json as GroupView;
   };
   const history = async (account: Account, conversationId: string) => {
     const page = await get(
-      api,
+      chat.api,
       `/conversations/${conversationId}/messages?limit=500`,
       account.token,
     );
@@ -85,14 +60,14 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
     return (page.json as { messages: ChatMessage[] }).messages;
   };
   const pending = async (account: Account) => {
-    const page = await get(api, `/users/${account.userId}/pending?limit=500`, account.token);
+    const page = await get(chat.api, `/users/${account.userId}/pending?limit=500`, account.token);
     expect(page.status).toBe(200);
     return (page.json as { messages: ChatMessage[] }).messages;
   };
 
   test('a group is created with its members, read by them only; bad input is a 400', async () => {
     const [alice, bob, carol, mallory] = await Promise.all(
-      ['alice', 'bob', 'carol', 'mallory'].map((n) => signUp(api, unique(n))),
+      ['alice', 'bob', 'carol', 'mallory'].map((n) => signUp(chat.api, unique(n))),
     );
     // The caller is a member without naming themselves; a member named twice counts once.
     const group = await createGroup(alice!, [bob!.userId, carol!.userId, bob!.userId], 'trio');
@@ -102,13 +77,16 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       conversationId: `grp-${group.id}`,
       members: [alice!.userId, bob!.userId, carol!.userId].sort(),
     });
-    expect(await get(api, `/groups/${group.id}`, bob!.token)).toEqual({ status: 200, json: group });
-    expect((await get(api, `/groups/${group.id}`, mallory!.token)).status).toBe(403);
-    expect((await get(api, '/groups/0123456789abcdef', alice!.token)).status).toBe(404);
-    expect((await get(api, `/groups/${group.id}`)).status).toBe(401);
+    expect(await get(chat.api, `/groups/${group.id}`, bob!.token)).toEqual({
+      status: 200,
+      json: group,
+    });
+    expect((await get(chat.api, `/groups/${group.id}`, mallory!.token)).status).toBe(403);
+    expect((await get(chat.api, '/groups/0123456789abcdef', alice!.token)).status).toBe(404);
+    expect((await get(chat.api, `/groups/${group.id}`)).status).toBe(401);
 
     const refused = async (body: unknown, field: string, code?: string) => {
-      const answer = await post(api, '/groups', body, bearer(alice!));
+      const answer = await post(chat.api, '/groups', body, bearer(alice!));
       expect(answer.status).toBe(400);
       expect(answer.json).toMatchObject({ error: { code: code ?? expect.any(String), field } });
     };
@@ -123,12 +101,12 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
 
   test('members on two handlers get group messages in order, once, with receipts', async () => {
     const [alice, bob, carol] = await Promise.all(
-      ['alice', 'bob', 'carol'].map((n) => signUp(api, unique(n))),
+      ['alice', 'bob', 'carol'].map((n) => signUp(chat.api, unique(n))),
     );
     const group = await createGroup(alice!, [bob!.userId, carol!.userId]);
-    const a = await connect(ws1, alice!);
-    const b = await connect(ws1, bob!);
-    const c = await connect(ws2, carol!);
+    const a = await connect(chat.wsA, alice!);
+    const b = await connect(chat.wsA, bob!);
+    const c = await connect(chat.wsB, carol!);
 
     // Pipelined over one connection: stored, published and acknowledged in order.
     const acks = await Promise.all(
@@ -164,14 +142,14 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
 
     // Over REST, idempotent like POST /messages; Idempotency-Key replays the first answer.
     const path = `/groups/${group.id}/messages`;
-    const first = await post(api, path, { clientSeq: 1, body: 'from bob' }, bearer(bob!));
+    const first = await post(chat.api, path, { clientSeq: 1, body: 'from bob' }, bearer(bob!));
     expect(first).toMatchObject({ status: 201, json: { duplicate: false, sender: bob!.userId } });
-    const again = await post(api, path, { clientSeq: 1, body: 'from bob' }, bearer(bob!));
+    const again = await post(chat.api, path, { clientSeq: 1, body: 'from bob' }, bearer(bob!));
     const bobsId = (first.json as ChatMessage).messageId;
     expect(again).toMatchObject({ status: 200, json: { duplicate: true, messageId: bobsId } });
     const keyed = { ...bearer(bob!), 'idempotency-key': unique('key') };
-    const k1 = await post(api, path, { clientSeq: 2, body: 'keyed' }, keyed);
-    const k2 = await post(api, path, { clientSeq: 2, body: 'keyed' }, keyed);
+    const k1 = await post(chat.api, path, { clientSeq: 2, body: 'keyed' }, keyed);
+    const k2 = await post(chat.api, path, { clientSeq: 2, body: 'keyed' }, keyed);
     expect(k1.status).toBe(201);
     expect(k2).toEqual(k1);
     const keyedId = (k1.json as ChatMessage).messageId;
@@ -187,13 +165,13 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
 
   test("a non-member's post and an unknown group are refused, and nothing is stored", async () => {
     const [alice, bob, mallory] = await Promise.all(
-      ['alice', 'bob', 'mallory'].map((n) => signUp(api, unique(n))),
+      ['alice', 'bob', 'mallory'].map((n) => signUp(chat.api, unique(n))),
     );
     const group = await createGroup(alice!, [bob!.userId]);
-    const m = await connect(ws2, mallory!);
+    const m = await connect(chat.wsB, mallory!);
 
     const rest = await post(
-      api,
+      chat.api,
       `/groups/${group.id}/messages`,
       { clientSeq: 1, body: 'let me in' },
       bearer(mallory!),
@@ -205,7 +183,7 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       field: 'conversationId',
     });
     const unknown = await post(
-      api,
+      chat.api,
       '/groups/0123456789abcdef/messages',
       { clientSeq: 3, body: 'anyone?' },
       bearer(mallory!),
@@ -217,18 +195,18 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
     });
     for (const what of ['messages', 'receipts']) {
       const path = `/conversations/${group.conversationId}/${what}`;
-      expect((await get(api, path, mallory!.token)).status).toBe(403);
+      expect((await get(chat.api, path, mallory!.token)).status).toBe(403);
     }
 
     // A member's message afterwards is the only one stored and the only one bob gets.
     const ok = await post(
-      api,
+      chat.api,
       `/groups/${group.id}/messages`,
       { clientSeq: 1, body: 'hi' },
       bearer(alice!),
     );
     expect(ok.status).toBe(201);
-    const b = await connect(ws1, bob!);
+    const b = await connect(chat.wsA, bob!);
     await b.waitForMessages(group.conversationId, 1);
     expect((await history(alice!, group.conversationId)).map((x) => x.body)).toEqual(['hi']);
     expect(b.inbox.conversation(group.conversationId)).toHaveLength(1);
@@ -236,15 +214,15 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
 
   test('a record fanned out again neither re-creates acknowledged pending rows nor delivers twice', async () => {
     const [alice, bob, erin] = await Promise.all(
-      ['alice', 'bob', 'erin'].map((n) => signUp(api, unique(n))),
+      ['alice', 'bob', 'erin'].map((n) => signUp(chat.api, unique(n))),
     );
     const group = await createGroup(alice!, [bob!.userId, erin!.userId]);
     const path = `/groups/${group.id}/messages`;
-    const b = await connect(ws2, bob!);
-    const deliveries = () => metric(fanout, 'chat_fanout_deliveries_total');
+    const b = await connect(chat.wsB, bob!);
+    const deliveries = () => metric(fanoutUrl(), 'chat_fanout_deliveries_total');
 
     const before = await deliveries();
-    const sent = await post(api, path, { clientSeq: 1, body: 'once' }, bearer(alice!));
+    const sent = await post(chat.api, path, { clientSeq: 1, body: 'once' }, bearer(alice!));
     const id = (sent.json as ChatMessage).messageId;
     await b.waitForMessages(group.conversationId, 1);
     // Bob acknowledged it (the client does); erin is offline and keeps it pending.
@@ -254,10 +232,10 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
 
     // The resend is answered with the first ack and publishes the record again: the worker
     // sees the same message a second time, as after a crash or a rebalance.
-    const resent = await post(api, path, { clientSeq: 1, body: 'once' }, bearer(alice!));
+    const resent = await post(chat.api, path, { clientSeq: 1, body: 'once' }, bearer(alice!));
     expect(resent).toMatchObject({ status: 200, json: { duplicate: true, messageId: id } });
     // Same conversation, same partition: once the next message is through, so is the resend.
-    const next = await post(api, path, { clientSeq: 2, body: 'next' }, bearer(alice!));
+    const next = await post(chat.api, path, { clientSeq: 2, body: 'next' }, bearer(alice!));
     const nextId = (next.json as ChatMessage).messageId;
     await b.waitForMessages(group.conversationId, 2);
     await eventually(async () => expect(await pending(bob!)).toHaveLength(0));
@@ -269,7 +247,7 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
     expect(await history(alice!, group.conversationId)).toHaveLength(2);
 
     // Erin, back online, gets both from her pending rows, and they go.
-    const e = await connect(ws1, erin!);
+    const e = await connect(chat.wsA, erin!);
     expect((await e.waitForMessages(group.conversationId, 2)).map((x) => x.body)).toEqual([
       'once',
       'next',
@@ -285,11 +263,11 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
     const makeBigGroup = async () => {
       const password = 'correct horse battery';
       const names = Array.from({ length: 499 }, (_, i) => unique(`m${i}`));
-      const owner = await signUp(api, unique('owner'));
+      const owner = await signUp(chat.api, unique('owner'));
       const ids: string[] = [];
       for (let i = 0; i < names.length; i += 25) {
         const chunk = await Promise.all(
-          names.slice(i, i + 25).map((name) => post(api, '/users', { name, password })),
+          names.slice(i, i + 25).map((name) => post(chat.api, '/users', { name, password })),
         );
         for (const created of chunk) {
           expect(created.status).toBe(201);
@@ -317,7 +295,7 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
     /** Delivery acks that removed a pending row, over both handlers. */
     const deliveryAcks = async () => {
       const counts = await Promise.all(
-        system.handlers.map((h) => metric(h.url, 'chat_messages_delivered_total')),
+        chat.system.handlers.map((h) => metric(h.url, 'chat_messages_delivered_total')),
       );
       return counts.reduce((sum, n) => sum + n, 0);
     };
@@ -327,21 +305,23 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       for (let i = 0; i < accounts.length; i += 50) {
         const batch = accounts.slice(i, i + 50);
         members.push(
-          ...(await Promise.all(batch.map((a, j) => connect((i + j) % 2 ? ws2 : ws1, a)))),
+          ...(await Promise.all(
+            batch.map((a, j) => connect((i + j) % 2 ? chat.wsB : chat.wsA, a)),
+          )),
         );
       }
     };
 
     test('a 500-member group: every member gets the message once, one publish per handler', async () => {
       const { owner, accounts, ids, group } = await bigGroup();
-      const sender = await connect(ws1, owner);
+      const sender = await connect(chat.wsA, owner);
       await connectMembers(accounts);
-      const batches = await metric(fanout, 'chat_fanout_batches_total');
-      const deliveries = await metric(fanout, 'chat_fanout_deliveries_total');
+      const batches = await metric(fanoutUrl(), 'chat_fanout_batches_total');
+      const deliveries = await metric(fanoutUrl(), 'chat_fanout_deliveries_total');
       const acked = await deliveryAcks();
 
       const sent = await post(
-        api,
+        chat.api,
         `/groups/${group.id}/messages`,
         { clientSeq: 1, body: 'hello, everyone' },
         bearer(owner),
@@ -354,9 +334,9 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
         expect(onWire(m, id)).toBe(1);
       }
       // One publish per destination handler, carrying its 250 users.
-      expect(await metric(fanout, 'chat_fanout_batches_total')).toBe(batches + 2);
-      expect(await metric(fanout, 'chat_fanout_deliveries_total')).toBe(deliveries + 499);
-      expect(await metric(fanout, 'chat_fanout_seconds_count')).toBeGreaterThan(0);
+      expect(await metric(fanoutUrl(), 'chat_fanout_batches_total')).toBe(batches + 2);
+      expect(await metric(fanoutUrl(), 'chat_fanout_deliveries_total')).toBe(deliveries + 499);
+      expect(await metric(fanoutUrl(), 'chat_fanout_seconds_count')).toBeGreaterThan(0);
 
       // Each member's pending row goes with its delivery ack: the handlers count 499 acks that
       // removed a row (cheap to poll on a loaded machine), then every member has none left.
@@ -369,12 +349,12 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
         }
         expect(left.filter((n) => n > 0)).toHaveLength(0);
       }, 30_000);
-      await eventually(async () => expect(await metric(fanout, 'chat_fanout_lag')).toBe(0));
+      await eventually(async () => expect(await metric(fanoutUrl(), 'chat_fanout_lag')).toBe(0));
 
       // Above GROUP_RECEIPTS_MAX_MEMBERS no receipts are pushed; the watermarks are there to read.
       await eventually(async () => {
         const path = `/conversations/${group.conversationId}/receipts`;
-        const receipts = await get(api, path, owner.token);
+        const receipts = await get(chat.api, path, owner.token);
         expect(receipts.status).toBe(200);
         const listed = (receipts.json as { receipts: { userId: string; deliveredUpTo: string }[] })
           .receipts;
@@ -394,7 +374,7 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       const sent: string[] = [];
       for (let seq = 101; seq <= 105; seq++) {
         const answer = await post(
-          api,
+          chat.api,
           `/groups/${group.id}/messages`,
           { clientSeq: seq, body: `burst ${seq}` },
           bearer(owner),
@@ -406,9 +386,9 @@ describe.each<Servers>(['embedded', 'real'])('chat groups on %s servers', (serve
       await Promise.race(
         members.map((m) => m.waitFor((e) => e.type === 'message' && e.messageId === sent[0])),
       );
-      await system.fanout!.kill('SIGKILL');
+      await chat.system.fanout!.kill('SIGKILL');
       const ports = { port: await freePort(), adminPort: await freePort() };
-      const successor = await startChat('fanout-2', 'fanout', ports, system.env);
+      const successor = await startChat('fanout-2', 'fanout', ports, chat.system.env);
       try {
         // Uncommitted records come again to the successor (after the group drops the dead member).
         await eventually(async () => {

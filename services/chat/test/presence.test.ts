@@ -2,7 +2,7 @@ import { directConversationId } from '../src/domain/conversation.ts';
 import type { ServerEvent } from '../src/domain/events.ts';
 import type { Presence } from '../src/presence.ts';
 import { ChatClient, get, post, signUp, type Account } from './client.ts';
-import { startSystem, unique, type ChatSystem, type Servers } from './system.ts';
+import { unique, useSystem, type Servers } from './system.ts';
 
 type PresenceEvent = Extract<ServerEvent, { type: 'presence' }>;
 
@@ -16,34 +16,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const settle = () => sleep(300);
 
 describe.each<Servers>(['embedded', 'real'])('presence on %s servers', (servers) => {
-  let system: ChatSystem;
-  let api: string;
-  let wsA: string;
-  let wsB: string;
-  const clients: ChatClient[] = [];
-  const connect = async (url: string, account: Account) => {
-    const client = await ChatClient.connect(url, account.token);
-    clients.push(client);
-    return client;
-  };
-
-  beforeAll(async () => {
-    system = await startSystem(servers);
-    api = system.handlers[0]!.url;
-    wsA = system.handlers[0]!.wsUrl;
-    wsB = system.handlers.at(-1)!.wsUrl;
-  }, 120_000);
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
-
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const chat = useSystem(servers);
+  const { connect } = chat;
 
   const presenceOf = async (asker: Account, user: Account) => {
-    const answer = await get(api, `/users/${user.userId}/presence`, asker.token);
+    const answer = await get(chat.api, `/users/${user.userId}/presence`, asker.token);
     expect(answer.status).toBe(200);
     return answer.json as Presence;
   };
@@ -68,12 +45,12 @@ describe.each<Servers>(['embedded', 'real'])('presence on %s servers', (servers)
   /** Two users who have exchanged a message, so each is the other's contact. */
   const contacts = async () => {
     const [alice, bob] = await Promise.all([
-      signUp(api, unique('alice')),
-      signUp(api, unique('bob')),
+      signUp(chat.api, unique('alice')),
+      signUp(chat.api, unique('bob')),
     ]);
     const conversationId = directConversationId(alice.userId, bob.userId);
     const sent = await post(
-      api,
+      chat.api,
       '/messages',
       { conversationId, clientSeq: 1, body: 'hi' },
       { authorization: `Bearer ${alice.token}` },
@@ -84,19 +61,19 @@ describe.each<Servers>(['embedded', 'real'])('presence on %s servers', (servers)
 
   test('online, away, then offline with the time the last connection went; contacts hear each', async () => {
     const { alice, bob } = await contacts();
-    const stranger = await signUp(api, unique('carol'));
+    const stranger = await signUp(chat.api, unique('carol'));
     expect(await presenceOf(bob, alice)).toEqual({
       userId: alice.userId,
       status: 'offline',
       lastSeen: null,
     });
-    const b = await connect(wsB, bob);
-    const c = await connect(wsB, stranger);
+    const b = await connect(chat.wsB, bob);
+    const c = await connect(chat.wsB, stranger);
     await settle();
 
     const opened = Date.now();
-    const a1 = await connect(wsA, alice);
-    const a2 = await connect(wsB, alice);
+    const a1 = await connect(chat.wsA, alice);
+    const a2 = await connect(chat.wsB, alice);
     expect((await presenceOf(bob, alice)).status).toBe('online');
     const online = (await b.waitFor(
       (e) => e.type === 'presence' && e.userId === alice.userId && e.status === 'online',
@@ -132,9 +109,9 @@ describe.each<Servers>(['embedded', 'real'])('presence on %s servers', (servers)
 
   test('a flapping client reaches its contacts at most once per fan-out interval, ending right', async () => {
     const { alice, bob } = await contacts();
-    const b = await connect(wsB, bob);
+    const b = await connect(chat.wsB, bob);
     await settle();
-    const a = await connect(wsA, alice);
+    const a = await connect(chat.wsA, alice);
     await b.waitFor((e) => e.type === 'presence' && e.userId === alice.userId);
 
     const started = Date.now();
@@ -156,25 +133,27 @@ describe.each<Servers>(['embedded', 'real'])('presence on %s servers', (servers)
 
   test('the conversations of a user, for that user only', async () => {
     const { alice, bob, conversationId } = await contacts();
-    const mine = await get(api, `/users/${alice.userId}/conversations`, alice.token);
+    const mine = await get(chat.api, `/users/${alice.userId}/conversations`, alice.token);
     expect(mine.status).toBe(200);
     expect(mine.json).toEqual({
       conversations: [{ conversationId, peer: bob.userId, lastMessageAt: expect.any(Number) }],
     });
-    const theirs = await get(api, `/users/${bob.userId}/conversations`, bob.token);
+    const theirs = await get(chat.api, `/users/${bob.userId}/conversations`, bob.token);
     expect((theirs.json as { conversations: { peer: string }[] }).conversations).toEqual([
       expect.objectContaining({ conversationId, peer: alice.userId }),
     ]);
-    expect((await get(api, `/users/${bob.userId}/conversations`, alice.token)).status).toBe(403);
-    expect((await get(api, `/users/${bob.userId}/presence`)).status).toBe(401);
-    expect((await get(api, `/users/NOT-AN-ID/presence`, alice.token)).status).toBe(404);
+    expect((await get(chat.api, `/users/${bob.userId}/conversations`, alice.token)).status).toBe(
+      403,
+    );
+    expect((await get(chat.api, `/users/${bob.userId}/presence`)).status).toBe(401);
+    expect((await get(chat.api, `/users/NOT-AN-ID/presence`, alice.token)).status).toBe(404);
   });
 
   if (servers === 'real') {
     test('kill -9 of the only handler holding a user: offline within the TTL, contacts told', async () => {
       const { alice, bob } = await contacts();
-      const doomed = await system.addHandler('h-doomed');
-      const b = await connect(wsA, bob);
+      const doomed = await chat.system.addHandler('h-doomed');
+      const b = await connect(chat.wsA, bob);
       await settle();
       const connectedAt = Date.now();
       const a = await ChatClient.connect(doomed.wsUrl, alice.token);

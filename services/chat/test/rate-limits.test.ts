@@ -1,7 +1,7 @@
 import { directConversationId } from '../src/domain/conversation.ts';
 import type { ServerEvent } from '../src/domain/events.ts';
 import { ChatClient, get, signUp, type Account } from './client.ts';
-import { startSystem, unique, type ChatSystem, type Servers } from './system.ts';
+import { unique, useSystem, type Servers } from './system.ts';
 
 const WINDOW_MS = 5_000;
 const SENDS = 10;
@@ -57,34 +57,16 @@ async function call(base: string, path: string, account: Account, body: unknown,
 describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
   'per-user rate limits on %s servers',
   (servers) => {
-    let system: ChatSystem;
-    let api: string;
-    const clients: ChatClient[] = [];
-
-    beforeAll(async () => {
-      system = await startSystem(servers, 2, { env: LIMITS });
-      api = system.handlers[0]!.url;
-    }, 120_000);
-
-    afterEach(async () => {
-      await Promise.all(clients.splice(0).map((c) => c.close()));
-    });
-
-    afterAll(async () => {
-      await system?.stop();
-    });
-
-    const connect = async (account: Account, handler = 0) => {
-      const client = await ChatClient.connect(system.handlers.at(handler)!.wsUrl, account.token);
-      clients.push(client);
-      return client;
-    };
+    const chat = useSystem(servers, 2, { env: LIMITS });
+    /** On the first handler, or with -1 on the last (the same one when embedded). */
+    const connect = (account: Account, handler: 0 | -1 = 0) =>
+      chat.connect(handler === 0 ? chat.wsA : chat.wsB, account);
     const users = async <N extends number>(n: N) =>
       (await Promise.all(
-        Array.from({ length: n }, (_, i) => signUp(api, unique(`limit${i}`))),
+        Array.from({ length: n }, (_, i) => signUp(chat.api, unique(`limit${i}`))),
       )) as Accounts<N>;
     const stored = async (account: Account, conversationId: string) => {
-      const page = await get(api, `/conversations/${conversationId}/messages`, account.token);
+      const page = await get(chat.api, `/conversations/${conversationId}/messages`, account.token);
       expect(page.status).toBe(200);
       return (page.json as { messages: { sender: string; clientSeq: number }[] }).messages;
     };
@@ -123,9 +105,9 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       );
       // Carol's budget is her own.
       expect(carols.every((e) => e.type === 'ack')).toBe(true);
-      expect(await labelled(api, 'chat_rate_limited_total', 'kind="send"')).toBeGreaterThanOrEqual(
-        5,
-      );
+      expect(
+        await labelled(chat.api, 'chat_rate_limited_total', 'kind="send"'),
+      ).toBeGreaterThanOrEqual(5);
 
       // Once the window has passed, the refused sends go through when resent.
       await sleep(Math.max(...refused.map((e) => e.retryAfterMs!)) + 50);
@@ -164,7 +146,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
 
     test('REST sends: 429 with Retry-After; a group send costs one per other member', async () => {
       const [owner, ...members] = await users(5);
-      const group = await call(api, '/groups', owner, {
+      const group = await call(chat.api, '/groups', owner, {
         name: 'limited',
         members: members.map((m) => m.userId),
       });
@@ -179,7 +161,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       const sends = [];
       for (let seq = 1; seq <= 4; seq++) {
         sends.push(
-          await call(api, `/groups/${id}/messages`, owner, { clientSeq: seq, body: 'hi' }),
+          await call(chat.api, `/groups/${id}/messages`, owner, { clientSeq: seq, body: 'hi' }),
         );
       }
       expect(sends.map((s) => s.status)).toEqual([201, 201, 201, 429]);
@@ -189,7 +171,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       expect(Number(refusal.retryAfter)).toBeLessThanOrEqual(WINDOW_MS / 1000);
       expect((await stored(owner, conversationId)).map((m) => m.clientSeq)).toEqual([1, 2, 3]);
       expect(
-        await labelled(api, 'chat_rate_limited_total', 'kind="group_recipients"'),
+        await labelled(chat.api, 'chat_rate_limited_total', 'kind="group_recipients"'),
       ).toBeGreaterThan(0);
 
       // A 1:1 send over REST takes from the message budget (4 of 10 used by now).
@@ -197,7 +179,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       const direct = directConversationId(owner.userId, peer.userId);
       const statuses = [];
       for (let seq = 1; seq <= 7; seq++) {
-        const sent = await call(api, '/messages', owner, {
+        const sent = await call(chat.api, '/messages', owner, {
           conversationId: direct,
           clientSeq: seq,
           body: 'd',
@@ -214,7 +196,9 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       await freshWindow();
       const groups = [];
       for (let i = 0; i < 3; i++) {
-        groups.push(await call(api, '/groups', frank, { name: `g${i}`, members: [grace.userId] }));
+        groups.push(
+          await call(chat.api, '/groups', frank, { name: `g${i}`, members: [grace.userId] }),
+        );
       }
       expect(groups.map((g) => g.status)).toEqual([201, 201, 429]);
       expect(groups[2]!.json?.error?.code).toBe('rate_limited');
@@ -223,7 +207,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       const uploads = [];
       for (let i = 0; i < 3; i++) {
         const bytes = new TextEncoder().encode(`asset ${unique('bytes')}`);
-        uploads.push(await call(api, '/assets', frank, bytes, 'image/png'));
+        uploads.push(await call(chat.api, '/assets', frank, bytes, 'image/png'));
       }
       expect(uploads.map((u) => u.status)).toEqual([201, 201, 429]);
       expect(uploads[2]!.json?.error?.code).toBe('rate_limited');
@@ -236,7 +220,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       const i = await connect(iris, -1);
       const conversation = directConversationId(henry.userId, iris.userId);
       const before = await labelled(
-        system.handlers[0]!.url,
+        chat.system.handlers[0]!.url,
         'chat_rate_limited_total',
         'kind="typing"',
       );
@@ -258,7 +242,7 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])(
       expect(errors.every((e) => e.code === 'rate_limited' && e.retryAfterMs! > 0)).toBe(true);
       expect(h.closeCode).toBeUndefined();
       const after = await labelled(
-        system.handlers[0]!.url,
+        chat.system.handlers[0]!.url,
         'chat_rate_limited_total',
         'kind="typing"',
       );

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropTopics, freePort, scratchDatabase, serverAddress } from '@platform/kit/testing';
+import { ChatClient, type Account } from './client.ts';
 import { startChat, type ChatProcess } from './processes.ts';
 
 export type Servers = 'embedded' | 'real' | 'real-cluster';
@@ -138,3 +139,69 @@ export async function startSystem(
 }
 
 export const unique = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
+
+/** The chat system of one describe block, read inside its tests and hooks. */
+export interface SystemInUse {
+  readonly system: ChatSystem;
+  /** The first handler's REST API. */
+  readonly api: string;
+  /** The first handler's and the last handler's WebSocket URLs (one process when embedded). */
+  readonly wsA: string;
+  readonly wsB: string;
+  /** A client of that account, closed after the test. */
+  connect(
+    url: string,
+    account: Account,
+    options?: Parameters<typeof ChatClient.connect>[2],
+  ): Promise<ChatClient>;
+}
+
+/**
+ * Starts the system before the block's tests, closes the clients each test connected after
+ * it, and stops the system after them all.
+ */
+export function useSystem(
+  servers: Servers,
+  handlers?: number,
+  options?: Parameters<typeof startSystem>[2],
+): SystemInUse {
+  let running: { system: ChatSystem; api: string; wsA: string; wsB: string } | undefined;
+  const clients: ChatClient[] = [];
+  const started = () => {
+    if (!running) throw new Error('the system is read before its beforeAll started it');
+    return running;
+  };
+
+  beforeAll(async () => {
+    const system = await startSystem(servers, handlers, options);
+    // The handlers as they were at start: one a test adds later is not the block's wsB.
+    const [first, last] = [system.handlers[0]!, system.handlers.at(-1)!];
+    running = { system, api: first.url, wsA: first.wsUrl, wsB: last.wsUrl };
+  }, 120_000);
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+  });
+  afterAll(async () => {
+    await running?.system.stop();
+  });
+
+  return {
+    get system() {
+      return started().system;
+    },
+    get api() {
+      return started().api;
+    },
+    get wsA() {
+      return started().wsA;
+    },
+    get wsB() {
+      return started().wsB;
+    },
+    async connect(url, account, connectOptions) {
+      const client = await ChatClient.connect(url, account.token, connectOptions);
+      clients.push(client);
+      return client;
+    },
+  };
+}
