@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { eventually } from '@platform/kit/testing';
 import { directConversationId } from '../src/domain/conversation.ts';
 import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
 import { ChatClient, get, post, signUp, type Account } from './client.ts';
@@ -8,19 +9,6 @@ const bearer = (account: Account) => ({ authorization: `Bearer ${account.token}`
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const errorOf = (json: unknown) => (json as { error: { code: string; field?: string } }).error;
 type Sent = ChatMessage & { duplicate: boolean };
-
-async function eventually(check: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 // Real servers: two handler processes on Redis and Cassandra, the fan-out worker on Kafka.
 describe.each<Servers>(['embedded', 'real'])('attachments on %s servers', (servers) => {

@@ -1,3 +1,4 @@
+import { eventually } from '@platform/kit/testing';
 import { SignJWT } from 'jose';
 import { directConversationId } from '../src/domain/conversation.ts';
 import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
@@ -412,16 +413,3 @@ describe.each<Servers>(['embedded', 'real', 'real-cluster'])('chat on %s servers
     expect(bad.status).toBe(400);
   });
 });
-
-async function eventually(check: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { freePort } from '@platform/kit/testing';
+import { eventually, freePort } from '@platform/kit/testing';
 import type { ChatMessage, ServerEvent } from '../src/domain/events.ts';
 import { ChatClient, get, post, signUp, type Account } from './client.ts';
 import { startChat } from './processes.ts';
@@ -18,19 +18,6 @@ const bearer = (account: Account) => ({ authorization: `Bearer ${account.token}`
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-}
-
-async function eventually(check: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 /** The message events a client got on the wire for one message id (before any dedupe). */

@@ -10,6 +10,7 @@ export {
 } from './bench.ts';
 export { cacheContract } from './cache.contract.ts';
 export { eventLogContract } from './event-log.contract.ts';
+export { eventually } from './eventually.ts';
 export { freePort } from './free-port.ts';
 export { seeded } from './random.ts';
 export { objectStoreContract } from './object-store.contract.ts';
